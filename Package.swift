@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// Layers, bottom to top: C system libraries → TensorCore → Collectives, Datasets → TensorParallel
+// → Models → Training → Tasks → Experiments → the `megatron` CLI. Nothing imports upward.
+import PackageDescription
+
+let package = Package(
+    name: "megatron-swift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "megatron", targets: ["megatron"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+
+        .target(name: "TensorCore", dependencies: [
+            "CBLAS",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+
+        .executableTarget(name: "megatron", dependencies: [
+            "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+    ]
+)

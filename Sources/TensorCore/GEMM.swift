@@ -1,0 +1,60 @@
+import CBLAS
+
+/// Matrix products over BLAS: the only place the project calls sgemm/dgemm.
+/// Tensors are seen as matrices by flattening leading dimensions (`rows × lastDimension`).
+public enum GEMM {
+    /// c = alpha·op(a)·op(b) + beta·c, where op(a) is m×k, op(b) k×n and c m×n.
+    /// a is stored k×m when `transA`, b is stored n×k when `transB` (row-major, as in cblas).
+    @inlinable
+    public static func matmul<T: TensorScalar>(
+        _ a: Tensor<T>, _ b: Tensor<T>, into c: Tensor<T>,
+        transA: Bool = false, transB: Bool = false, alpha: T = 1, beta: T = 0
+    ) {
+        let m = transA ? a.lastDimension : a.rows
+        let k = transA ? a.rows : a.lastDimension
+        let kb = transB ? b.lastDimension : b.rows
+        let n = transB ? b.rows : b.lastDimension
+        precondition(k == kb, "GEMM.matmul: inner dimensions differ: op(a) \(m)×\(k), op(b) \(kb)×\(n)")
+        precondition(c.rows == m && c.lastDimension == n,
+                     "GEMM.matmul: output \(c.shape) for a \(m)×\(n) product")
+        T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
+                   alpha: alpha, a: a.pointer, lda: a.lastDimension,
+                   b: b.pointer, ldb: b.lastDimension,
+                   beta: beta, c: c.pointer, ldc: c.lastDimension)
+    }
+
+    /// `batch` independent products c_i = alpha·op(a_i)·op(b_i) + beta·c_i, where matrix i of each
+    /// operand starts `stride*` elements after matrix i-1 and is laid out with leading dimension
+    /// `ld*`. Attention uses it for q·kᵀ and probs·v over (batch × heads).
+    @inlinable
+    public static func stridedBatched<T: TensorScalar>(
+        batch: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T = 1,
+        a: UnsafePointer<T>, lda: Int, strideA: Int,
+        b: UnsafePointer<T>, ldb: Int, strideB: Int,
+        beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int, strideC: Int
+    ) {
+        for i in 0..<batch {
+            T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
+                       alpha: alpha, a: a + i * strideA, lda: lda,
+                       b: b + i * strideB, ldb: ldb,
+                       beta: beta, c: c + i * strideC, ldc: ldc)
+        }
+    }
+}
+
+/// OpenBLAS's own thread pool. Its size is process-wide: the in-process engine sets it to one
+/// thread per rank before ranks start, so that rank threads × BLAS threads = cores.
+public enum BLASThreads {
+    public static func set(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
+    public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// OpenBLAS's build description and the kernel it picked for this CPU.
+    public static var configuration: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return "\(config) [\(core)]"
+    }
+}
