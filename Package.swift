@@ -26,8 +26,11 @@ let package = Package(
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
 
+        .target(name: "CGEMMReference", dependencies: ["CBLAS"]),
+
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
+            "CGEMMReference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

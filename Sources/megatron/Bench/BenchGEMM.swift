@@ -1,4 +1,5 @@
 import ArgumentParser
+import CGEMMReference
 import TensorCore
 
 /// The GEMM rate every throughput figure is divided by: sgemm at the shapes a GPT layer issues
@@ -32,8 +33,10 @@ struct BenchGEMM: ParsableCommand {
 
     func run() throws {
         print("OpenBLAS: \(BLASThreads.configuration)")
-        print("   pass  threads      M      K      N   GFLOP/s")
+        print("Swift: GEMM.matmul (the path every layer takes); C: cblas_sgemm called from plain C.")
+        print("   pass  threads      M      K      N   Swift GFLOP/s   C GFLOP/s   Swift/C")
         var best: (gflops: Double, threads: Int) = (0, 0)
+        var ratios: [Double] = []
         for t in threads {
             BLASThreads.set(t)
             var rates: [Double] = []
@@ -41,36 +44,54 @@ struct BenchGEMM: ParsableCommand {
                 for k in features {
                     for n in features {
                         for pass in GEMMPass.allCases {
-                            let rate = measure(pass: pass, m: m, k: k, n: n)
-                            rates.append(rate)
-                            print("\(padded(pass.rawValue, 7))  \(padded("\(t)", 7))  \(padded("\(m)", 5))  \(padded("\(k)", 5))  \(padded("\(n)", 5))  \(padded(formatted(rate), 8))")
+                            let (swift, c) = measure(pass: pass, m: m, k: k, n: n)
+                            rates.append(swift)
+                            ratios.append(swift / c)
+                            print("\(padded(pass.rawValue, 7))  \(padded("\(t)", 7))  \(padded("\(m)", 5))  \(padded("\(k)", 5))  \(padded("\(n)", 5))  \(padded(formatted(swift), 14))  \(padded(formatted(c), 10))  \(padded(formatted(swift / c, 3), 8))")
                         }
                     }
                 }
             }
-            rates.sort()
-            let median = rates[rates.count / 2]
+            let median = medianOf(rates)
             print("median over shapes at \(t) thread(s): \(formatted(median)) GFLOP/s")
             if median > best.gflops { best = (median, t) }
         }
+        print("Swift/C ratio, median over all rows: \(formatted(medianOf(ratios), 3))")
         print("gemm peak: \(formatted(best.gflops)) GFLOP/s (\(best.threads) threads)")
     }
 
-    /// GFLOP/s of one pass of a linear layer Y[m,n] = X[m,k]·W[k,n].
-    func measure(pass: GEMMPass, m: Int, k: Int, n: Int) -> Double {
+    /// GFLOP/s of one pass of a linear layer Y[m,n] = X[m,k]·W[k,n], through Swift and from C.
+    func measure(pass: GEMMPass, m: Int, k: Int, n: Int) -> (swift: Double, c: Double) {
         let x = Tensor<Float>(zeros: [m, k]), w = Tensor<Float>(zeros: [k, n])
         let y = Tensor<Float>(zeros: [m, n])
         for t in [x, w, y] {
             for i in 0..<t.count { t.pointer[i] = Float(i % 17) * 0.01 - 0.08 }
         }
-        let seconds = medianSeconds(repeats: repeats) {
+        let flops = 2.0 * Double(m) * Double(k) * Double(n)
+        let swiftSeconds = medianSeconds(repeats: repeats) {
             switch pass {
             case .forward: GEMM.matmul(x, w, into: y)                 // Y = X·W
             case .dX: GEMM.matmul(y, w, into: x, transB: true)        // dX = dY·Wᵀ
             case .dW: GEMM.matmul(x, y, into: w, transA: true)        // dW = Xᵀ·dY
             }
         }
-        return 2.0 * Double(m) * Double(k) * Double(n) / seconds / 1e9
+        let cSeconds: Double
+        switch pass {
+        case .forward:
+            cSeconds = cgemm_reference_median_seconds(0, 0, Int32(m), Int32(n), Int32(k),
+                                                      x.pointer, w.pointer, y.pointer, Int32(repeats))
+        case .dX:
+            cSeconds = cgemm_reference_median_seconds(0, 1, Int32(m), Int32(k), Int32(n),
+                                                      y.pointer, w.pointer, x.pointer, Int32(repeats))
+        case .dW:
+            cSeconds = cgemm_reference_median_seconds(1, 0, Int32(k), Int32(n), Int32(m),
+                                                      x.pointer, y.pointer, w.pointer, Int32(repeats))
+        }
+        return (flops / swiftSeconds / 1e9, flops / cSeconds / 1e9)
+    }
+
+    func medianOf(_ values: [Double]) -> Double {
+        values.sorted()[values.count / 2]
     }
 }
 
