@@ -26,11 +26,15 @@ let package = Package(
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
 
+        .target(name: "Collectives", dependencies: ["TensorCore", "CMPI"]),
+
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
+            "Collectives",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "TensorCore"]),
     ]
 )
