@@ -27,13 +27,18 @@ let package = Package(
         ]),
 
         .target(name: "CGEMMReference", dependencies: ["CBLAS"]),
+        .target(name: "Collectives", dependencies: ["TensorCore", "CMPI"]),
+        .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
             "CGEMMReference",
+            "Collectives",
+            "TensorParallel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "TensorCore"]),
     ]
 )

@@ -1,0 +1,230 @@
+import CMPI
+import TensorCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A group of ranks that are processes of an MPI job (`mpirun -np N megatron … --backend mpi`).
+///
+/// Before each collective the ranks exchange what they are about to call (a small
+/// non-blocking all-gather, polled against the timeout), so a mismatched call or a rank that
+/// never arrives throws the same errors the in-process engine does instead of hanging inside
+/// MPI. A rank that dies ends the job: mpirun stops the other processes.
+public final class MPICommunicator: Communicator, @unchecked Sendable {
+    let handle: MPI_Comm
+    let label: GroupLabel
+    public let rank: Int
+    public let size: Int
+    public let counters: CommunicationCounters
+    /// Seconds a rank waits in the call exchange for its peers.
+    public let timeout: Double
+    private var sequence = 0
+
+    init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
+        self.handle = handle
+        self.label = label
+        self.timeout = timeout
+        self.counters = counters
+        var rank: Int32 = 0
+        try MPIRuntime.check(MPI_Comm_rank(handle, &rank), "MPI_Comm_rank")
+        self.rank = Int(rank)
+        size = label.worldRanks.count
+    }
+
+    deinit {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        var comm: MPI_Comm? = handle
+        if finalized == 0 { MPI_Comm_free(&comm) }
+    }
+
+    public var name: String { label.name }
+    /// The world ranks of this group's members, by group rank.
+    public var worldRanks: [Int] { label.worldRanks }
+
+    public func allReduce<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws {
+        let call = CollectiveCall(op: .allReduce, reduce: op, dtype: T.dtypeName, count: buffer.count)
+        let type = try datatype(T.self, call)
+        let count = try int32(buffer.count, call)
+        try agree(on: call)
+        try MPIRuntime.check(
+            MPI_Allreduce(UnsafeRawPointer(cmpi_in_place()), buffer.baseAddress, count, type, mpiOp(op), handle),
+            "MPI_Allreduce")
+        counters.record(.allReduce, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    public func allGather<T: TensorScalar>(
+        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>
+    ) throws {
+        let call = CollectiveCall(op: .allGather, dtype: T.dtypeName, count: input.count)
+        guard output.count == size * input.count else {
+            throw invalid(call, "output holds \(output.count) elements; it needs size × input = \(size) × \(input.count)")
+        }
+        let type = try datatype(T.self, call)
+        let count = try int32(input.count, call)
+        try agree(on: call)
+        // MPI forbids overlapping buffers; an input that is this rank's own block is MPI_IN_PLACE.
+        let own = output.baseAddress.map { UnsafePointer($0 + rank * input.count) }
+        let send = input.count > 0 && own == input.baseAddress
+            ? UnsafeRawPointer(cmpi_in_place()) : UnsafeRawPointer(input.baseAddress)
+        try MPIRuntime.check(
+            MPI_Allgather(send, count, type, output.baseAddress, count, type, handle), "MPI_Allgather")
+        counters.record(.allGather, group: name, elements: output.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    public func reduceScatter<T: TensorScalar>(
+        _ input: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<T>, op: ReduceOp
+    ) throws {
+        let call = CollectiveCall(op: .reduceScatter, reduce: op, dtype: T.dtypeName, count: output.count)
+        guard input.count == size * output.count else {
+            throw invalid(call, "input holds \(input.count) elements; it needs size × output = \(size) × \(output.count)")
+        }
+        let type = try datatype(T.self, call)
+        let count = try int32(output.count, call)
+        try agree(on: call)
+        // MPI forbids overlapping buffers: reduce into a separate block when the output lies in the input.
+        let overlaps = output.count > 0
+            && UnsafePointer(output.baseAddress!) < input.baseAddress! + input.count
+            && input.baseAddress! < UnsafePointer(output.baseAddress! + output.count)
+        if overlaps {
+            var reduced = [T](repeating: 0, count: output.count)
+            try reduced.withUnsafeMutableBufferPointer { reduced in
+                try MPIRuntime.check(
+                    MPI_Reduce_scatter_block(input.baseAddress, reduced.baseAddress, count, type, mpiOp(op), handle),
+                    "MPI_Reduce_scatter_block")
+                output.baseAddress!.update(from: reduced.baseAddress!, count: output.count)
+            }
+        } else {
+            try MPIRuntime.check(
+                MPI_Reduce_scatter_block(input.baseAddress, output.baseAddress, count, type, mpiOp(op), handle),
+                "MPI_Reduce_scatter_block")
+        }
+        counters.record(.reduceScatter, group: name, elements: input.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    public func broadcast<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws {
+        let call = CollectiveCall(op: .broadcast, dtype: T.dtypeName, count: buffer.count, root: root)
+        guard (0..<size).contains(root) else {
+            throw invalid(call, "root \(root) is not a rank of this group of \(size)")
+        }
+        let type = try datatype(T.self, call)
+        let count = try int32(buffer.count, call)
+        try agree(on: call)
+        try MPIRuntime.check(MPI_Bcast(buffer.baseAddress, count, type, Int32(root), handle), "MPI_Bcast")
+        counters.record(.broadcast, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    public func barrier() throws {
+        try agree(on: CollectiveCall(op: .barrier))
+        counters.record(.barrier, group: name, elements: 0, elementSize: 0)
+    }
+
+    public func split(color: Int, key: Int, name: String) throws -> any Communicator {
+        try splitGroup(color: color, key: key, name: name)
+    }
+
+    /// `split` with the concrete type.
+    public func splitGroup(color: Int, key: Int, name: String) throws -> MPICommunicator {
+        try agree(on: CollectiveCall(op: .split))
+        var child = cmpi_comm_null()
+        try MPIRuntime.check(MPI_Comm_split(handle, Int32(color), Int32(key), &child), "MPI_Comm_split")
+        var childSize: Int32 = 0
+        try MPIRuntime.check(MPI_Comm_size(child, &childSize), "MPI_Comm_size")
+        var myWorldRank = Int64(label.worldRanks[rank])
+        var worldRanks = [Int64](repeating: 0, count: Int(childSize))
+        try MPIRuntime.check(
+            MPI_Allgather(&myWorldRank, 1, cmpi_int64(), &worldRanks, 1, cmpi_int64(), child), "MPI_Allgather")
+        counters.record(.split, group: self.name, elements: 0, elementSize: 0)
+        return try MPICommunicator(
+            handle: child!, label: GroupLabel(name: name, worldRanks: worldRanks.map { Int($0) }),
+            timeout: timeout, counters: counters)
+    }
+
+    /// Exchanges every rank's call and throws unless all agree. Polls a non-blocking all-gather
+    /// so that a rank that never arrives ends in a timeout rather than a hang.
+    private func agree(on call: CollectiveCall) throws {
+        sequence += 1
+        var mine = CallCode(call).fields
+        var all = [Int64](repeating: 0, count: CallCode.width * size)
+        var request: MPI_Request?
+        try MPIRuntime.check(
+            MPI_Iallgather(&mine, Int32(CallCode.width), cmpi_int64(), &all, Int32(CallCode.width),
+                           cmpi_int64(), handle, &request),
+            "MPI_Iallgather")
+        let deadline = monotonicDeadline(after: timeout)
+        var spins = 0
+        while true {
+            var done: Int32 = 0
+            try MPIRuntime.check(MPI_Test(&request, &done, cmpi_status_ignore()), "MPI_Test")
+            if done != 0 { break }
+            spins += 1
+            if spins > 1000 {
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
+                    throw CollectiveError.timeout(group: label, sequence: sequence, call: call,
+                                                  seconds: timeout, waiting: [rank], missing: [])
+                }
+                sched_yield()
+            }
+        }
+        let calls = (0..<size).map { r in
+            CallCode(fields: Array(all[(r * CallCode.width)..<((r + 1) * CallCode.width)])).call
+        }
+        if calls.contains(where: { $0 != calls[0] }) {
+            throw CollectiveError.mismatch(group: label, sequence: sequence, calls: calls)
+        }
+    }
+
+    private func invalid(_ call: CollectiveCall, _ reason: String) -> CollectiveError {
+        .invalidArguments(group: label, rank: rank, call: call, reason: reason)
+    }
+
+    private func datatype<T: TensorScalar>(_: T.Type, _ call: CollectiveCall) throws -> MPI_Datatype {
+        if T.self == Float.self { return cmpi_float() }
+        if T.self == Double.self { return cmpi_double() }
+        throw CollectiveError.unsupportedType(dtype: T.dtypeName, engine: "MPI")
+    }
+
+    private func int32(_ count: Int, _ call: CollectiveCall) throws -> Int32 {
+        guard let value = Int32(exactly: count) else {
+            throw invalid(call, "\(count) elements exceed MPI's Int32 count; split the buffer")
+        }
+        return value
+    }
+
+    private func mpiOp(_ op: ReduceOp) -> MPI_Op {
+        switch op {
+        case .sum: cmpi_sum()
+        case .max: cmpi_max()
+        }
+    }
+}
+
+/// A `CollectiveCall` as the integers the MPI engine's call exchange sends.
+private struct CallCode {
+    static let width = 5
+    let fields: [Int64]
+
+    init(fields: [Int64]) { self.fields = fields }
+
+    init(_ call: CollectiveCall) {
+        fields = [
+            Int64(CollectiveOp.allCases.firstIndex(of: call.op)!),
+            call.reduce.map { Int64(ReduceOp.allCases.firstIndex(of: $0)!) } ?? -1,
+            Int64(["", Float.dtypeName, Double.dtypeName].firstIndex(of: call.dtype) ?? 3),
+            Int64(call.count),
+            call.root.map(Int64.init) ?? -1,
+        ]
+    }
+
+    var call: CollectiveCall {
+        let dtypes = ["", Float.dtypeName, Double.dtypeName, "other"]
+        return CollectiveCall(
+            op: CollectiveOp.allCases[Int(fields[0])],
+            reduce: fields[1] < 0 ? nil : ReduceOp.allCases[Int(fields[1])],
+            dtype: dtypes[Int(fields[2])],
+            count: Int(fields[3]),
+            root: fields[4] < 0 ? nil : Int(fields[4]))
+    }
+}
