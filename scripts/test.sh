@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/build-flags.sh
 swift test -c release "${SWIFT_FLAGS[@]}" "$@"
+# The MPI engine under mpirun (2 and 4 ranks), checked like the in-process one.
+scripts/test-mpi.sh

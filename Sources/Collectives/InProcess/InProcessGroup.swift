@@ -56,8 +56,7 @@ final class InProcessGroup: @unchecked Sendable {
         } else {
             while generation == entered {
                 if let failure = fabric.failure { throw failure }
-                let absent = pending.indices.filter { pending[$0] == nil }
-                let gone = absent.filter { fabric.finished[label.worldRanks[$0]] }
+                let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
                 if !gone.isEmpty {
                     let error = CollectiveError.ranksFinished(
                         group: label, sequence: sequence, call: posting.call, ranks: gone)
@@ -67,7 +66,8 @@ final class InProcessGroup: @unchecked Sendable {
                 if !condition.wait(on: lock, until: deadline) && generation == entered {
                     let error = CollectiveError.timeout(
                         group: label, sequence: sequence, call: posting.call, seconds: fabric.timeout,
-                        waiting: pending.indices.filter { pending[$0] != nil }, missing: absent)
+                        waiting: pending.indices.filter { pending[$0] != nil },
+                        missing: pending.indices.filter { pending[$0] == nil })
                     fabric.poisonLocked(error)
                     throw error
                 }

@@ -16,8 +16,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public let counters: CommunicationCounters
-    /// Seconds a rank waits in the call exchange for its peers.
-    public let timeout: Double
+    /// Seconds a rank waits in the call exchange for its peers; splits inherit it.
+    public var timeout: Double
     private var sequence = 0
 
     init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
