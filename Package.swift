@@ -40,5 +40,6 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "TensorCore"]),
+        .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
     ]
 )

@@ -1,0 +1,73 @@
+/// The per-row pieces of a cross-entropy whose logits are split along the class dimension, each
+/// computed over one shard's classes [firstClass, firstClass + V/t). The caller combines them
+/// across shards (max of the maxima, sum of the target logits, sum of the sums) and then
+///   loss = log(sum) + max − targetLogit.
+/// The backward needs only the combined maxima and sums, so it runs on each shard alone.
+public enum VocabShardCrossEntropy {
+    // maxima: [rows] ← max over the shard of logits: [rows, V/t].
+    @inlinable
+    public static func rowMaxima<T: TensorScalar>(_ maxima: Tensor<T>, logits: Tensor<T>) {
+        let v = logits.lastDimension, rows = logits.rows
+        precondition(maxima.count == rows, "VocabShardCrossEntropy.rowMaxima: maxima \(maxima.shape) for logits \(logits.shape)")
+        let x = logits.pointer, m = maxima.pointer
+        parallelChunks(rows, grain: rowGrain(v)) { range in
+            for r in range { m[r] = CrossEntropy.rowMax(x + r * v, v) }
+        }
+    }
+
+    // out: [rows] ← logits[r, targets[r] − firstClass] where the target is in the shard, else 0.
+    @inlinable
+    public static func targetLogits<T: TensorScalar>(_ out: Tensor<T>, logits: Tensor<T>, targets: [Int32], firstClass: Int) {
+        let v = logits.lastDimension, rows = logits.rows
+        precondition(out.count == rows && targets.count == rows,
+                     "VocabShardCrossEntropy.targetLogits: out \(out.shape), \(targets.count) targets for logits \(logits.shape)")
+        for r in 0..<rows {
+            let local = Int(targets[r]) - firstClass
+            out.pointer[r] = local >= 0 && local < v ? logits.pointer[r * v + local] : 0
+        }
+    }
+
+    // sums: [rows] ← Σ over the shard of exp(logits[r, ·] − maxima[r]).
+    @inlinable
+    public static func sumExp<T: TensorScalar>(_ sums: Tensor<T>, logits: Tensor<T>, maxima: Tensor<T>) {
+        let v = logits.lastDimension, rows = logits.rows
+        precondition(sums.count == rows && maxima.count == rows,
+                     "VocabShardCrossEntropy.sumExp: sums \(sums.shape), maxima \(maxima.shape) for logits \(logits.shape)")
+        let x = logits.pointer, m = maxima.pointer, s = sums.pointer
+        parallelChunks(rows, grain: rowGrain(v)) { range in
+            for r in range {
+                let mr = m[r]
+                s[r] = LayerNorm.rowSum(x + r * v, v) { VectorMath.exp($0 - mr) }
+            }
+        }
+    }
+
+    // dLogits[r, ·] = dLosses[r] · (exp(logits[r, ·] − maxima[r]) / sums[r] − onehot(target − firstClass));
+    // rows flagged in `ignore` get zeros. dLogits is written and may be logits.
+    @inlinable
+    public static func backward<T: TensorScalar>(
+        dLogits: Tensor<T>, dLosses: Tensor<T>, logits: Tensor<T>, maxima: Tensor<T>, sums: Tensor<T>,
+        targets: [Int32], firstClass: Int, ignore: [Bool]? = nil
+    ) {
+        let v = logits.lastDimension, rows = logits.rows
+        precondition(dLogits.count == logits.count && dLosses.count == rows && maxima.count == rows
+                     && sums.count == rows && targets.count == rows && (ignore?.count ?? rows) == rows,
+                     "VocabShardCrossEntropy.backward: dLogits \(dLogits.shape), dLosses \(dLosses.shape), \(targets.count) targets for logits \(logits.shape)")
+        let d = dLogits.pointer, x = logits.pointer, g = dLosses.pointer, m = maxima.pointer, s = sums.pointer
+        targets.withUnsafeBufferPointer { targets in
+            parallelChunks(rows, grain: rowGrain(v)) { range in
+                for r in range {
+                    let dr = d + r * v
+                    if ignore?[r] ?? false {
+                        dr.update(repeating: 0, count: v)
+                        continue
+                    }
+                    let mr = m[r], scale = g[r] / s[r]
+                    map8(v, dr, x + r * v) { VectorMath.exp($0 - mr) * scale }
+                    let local = Int(targets[r]) - firstClass
+                    if local >= 0 && local < v { dr[local] -= g[r] }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import TensorCore
+
+/// Y = X·Aᵀ + b with A (out × in) split along its output rows, A = [A_1; …; A_t]: rank r computes
+/// the columns Y_r = X·A_rᵀ + b_r of the output. The input enters through f, so backward sums the
+/// ranks' partial input gradients; the output stays split unless `gatherOutput`.
+public final class ColumnParallelLinear<T: TensorScalar> {
+    public let weight: Parameter<T>   // full [out, in], local [out/t, in]
+    public let bias: Parameter<T>?    // full [out], local [out/t]
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let gatherOutput: Bool
+    let group: TensorParallelGroup
+
+    private var input: Tensor<T>?
+    private var localOutput = Reusable<T>()
+    private var gathered = Reusable<T>()
+    private var gatherScratch = Reusable<T>()
+    private var localGradient = Reusable<T>()
+    private var inputGradient = Reusable<T>()
+
+    /// `stride` 3 keeps each rank's Q, K and V rows of a fused [Q; K; V] weight together.
+    public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true,
+                gatherOutput: Bool = false, stride: Int = 1, initStd: Double,
+                initializer: ParameterInitializer, group: TensorParallelGroup) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.gatherOutput = gatherOutput
+        self.group = group
+        let split = Partition.split(dimension: 0, stride: stride)
+        weight = Parameter(name: "\(name).weight",
+                           full: initializer.normal("\(name).weight", shape: [outFeatures, inFeatures], std: initStd),
+                           partition: split, weightDecay: true, group: group)
+        self.bias = bias
+            ? Parameter(name: "\(name).bias", full: initializer.constant([outFeatures], 0),
+                        partition: split, weightDecay: false, group: group)
+            : nil
+    }
+
+    public var parameters: [Parameter<T>] { [weight] + (bias.map { [$0] } ?? []) }
+    public var localOutFeatures: Int { weight.value.rows }
+
+    // x: [N, in] → [N, out/t], or [N, out] when gatherOutput.
+    public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
+        let x = CopyToTensorParallelRegion.forward(x)
+        input = x
+        let y = localOutput([x.rows, localOutFeatures])
+        GEMM.matmul(x, weight.value, into: y, transB: true)
+        if let bias { BiasAdd.forward(out: y, x: y, bias: bias.value) }
+        guard gatherOutput else { return y }
+        let full = gathered([x.rows, outFeatures])
+        try GatherFromTensorParallelRegion.forward(
+            y, into: full, scratch: gatherScratch([y.count * group.size]), group: group)
+        return full
+    }
+
+    // dy: [N, out/t] (or [N, out] when gatherOutput) → dx: [N, in]; dA_r, db_r accumulate.
+    public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
+        guard let x = input else { preconditionFailure("ColumnParallelLinear.backward before forward") }
+        var dLocal = dy
+        if gatherOutput {
+            dLocal = localGradient([dy.rows, localOutFeatures])
+            GatherFromTensorParallelRegion.backward(dy, into: dLocal, group: group)
+        }
+        GEMM.matmul(dLocal, x, into: weight.gradient, transA: true, beta: 1)
+        if let bias { BiasAdd.backward(dBias: bias.gradient, dOut: dLocal) }
+        let dx = inputGradient([x.rows, inFeatures])
+        GEMM.matmul(dLocal, weight.value, into: dx)
+        try CopyToTensorParallelRegion.backward(dx, group: group)
+        return dx
+    }
+}

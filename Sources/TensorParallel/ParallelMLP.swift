@@ -1,0 +1,45 @@
+import TensorCore
+
+/// h → 4h → h: column-parallel (output left split), GeLU on each rank's own columns with no
+/// communication, row-parallel (input already split). One all-reduce forward (the g after the
+/// row layer) and one backward (the f before the column layer).
+public final class ParallelMLP<T: TensorScalar> {
+    public let denseHTo4H: ColumnParallelLinear<T>
+    public let dense4HToH: RowParallelLinear<T>
+    let gelu: GeLUForm
+
+    private var preActivation: Tensor<T>?
+    private var activation = Reusable<T>()
+    private var activationGradient = Reusable<T>()
+
+    public init(name: String, config: TransformerConfig, initializer: ParameterInitializer,
+                group: TensorParallelGroup) {
+        gelu = config.gelu
+        denseHTo4H = ColumnParallelLinear(
+            name: "\(name).dense_h_to_4h", inFeatures: config.hidden, outFeatures: config.ffnHidden,
+            initStd: config.initStd, initializer: initializer, group: group)
+        dense4HToH = RowParallelLinear(
+            name: "\(name).dense_4h_to_h", inFeatures: config.ffnHidden, outFeatures: config.hidden,
+            initStd: config.outputInitStd, initializer: initializer, group: group)
+    }
+
+    public var parameters: [Parameter<T>] { denseHTo4H.parameters + dense4HToH.parameters }
+
+    // x: [N, h] → [N, h]
+    public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
+        let z = try denseHTo4H.forward(x)
+        preActivation = z
+        let a = activation(z.shape)
+        GeLU.forward(out: a, x: z, form: gelu)
+        return try dense4HToH.forward(a)
+    }
+
+    // dy: [N, h] → dx: [N, h]
+    public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
+        guard let z = preActivation else { preconditionFailure("ParallelMLP.backward before forward") }
+        let da = try dense4HToH.backward(dy)
+        let dz = activationGradient(z.shape)
+        GeLU.backward(dx: dz, dOut: da, x: z, form: gelu)
+        return try denseHTo4H.backward(dz)
+    }
+}

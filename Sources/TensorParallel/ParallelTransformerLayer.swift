@@ -1,0 +1,102 @@
+import TensorCore
+
+/// One transformer layer in the paper's (GPT-2, "rearranged" BERT) pre-LN order:
+///   x1 = x + Drop(Attention(LN1(x))),  out = x1 + Drop(MLP(LN2(x1))).
+/// Layer norms, residual adds and hidden dropout run redundantly on every rank of the
+/// tensor-parallel group, on replicated activations; the only communication is the two
+/// all-reduces forward (after attention and after the MLP) and two backward.
+public final class ParallelTransformerLayer<T: TensorScalar> {
+    public let inputLayerNorm: LayerNormParameters<T>
+    public let attention: ParallelAttention<T>
+    public let postAttentionLayerNorm: LayerNormParameters<T>
+    public let mlp: ParallelMLP<T>
+    let config: TransformerConfig
+    let attentionDropout: HiddenDropout<T>
+    let mlpDropout: HiddenDropout<T>
+
+    private var context: StepContext?
+    private var input: Tensor<T>?
+    private var normed1 = Reusable<T>(), normed2 = Reusable<T>()
+    private var residual1 = Reusable<T>(), output = Reusable<T>()
+    private var mean1 = Reusable<T>(), rstd1 = Reusable<T>(), mean2 = Reusable<T>(), rstd2 = Reusable<T>()
+    private var gradient1 = Reusable<T>(), inputGradient = Reusable<T>()
+
+    public init(name: String, config: TransformerConfig, initializer: ParameterInitializer,
+                group: TensorParallelGroup) {
+        self.config = config
+        inputLayerNorm = LayerNormParameters(name: "\(name).input_layernorm", width: config.hidden,
+                                             initializer: initializer, group: group)
+        attention = ParallelAttention(name: "\(name).attention", config: config,
+                                      initializer: initializer, group: group)
+        postAttentionLayerNorm = LayerNormParameters(name: "\(name).post_attention_layernorm",
+                                                     width: config.hidden, initializer: initializer, group: group)
+        mlp = ParallelMLP(name: "\(name).mlp", config: config, initializer: initializer, group: group)
+        attentionDropout = HiddenDropout(site: "\(name).attention_output_dropout", probability: config.hiddenDropout)
+        mlpDropout = HiddenDropout(site: "\(name).mlp_output_dropout", probability: config.hiddenDropout)
+    }
+
+    public var parameters: [Parameter<T>] {
+        inputLayerNorm.parameters + attention.parameters + postAttentionLayerNorm.parameters + mlp.parameters
+    }
+
+    // x: [b·s, h] → [b·s, h]
+    public func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
+        self.context = context
+        input = x
+        let n = x.rows, eps = T(config.layerNormEpsilon)
+        let ln1 = normed1(x.shape), m1 = mean1([n]), r1 = rstd1([n])
+        LayerNorm.forward(out: ln1, mean: m1, rstd: r1, x: x, gamma: inputLayerNorm.gamma.value,
+                          beta: inputLayerNorm.beta.value, epsilon: eps)
+        let a = try attention.forward(ln1, context: context)
+        attentionDropout.forward(a, context: context)
+        let x1 = residual1(x.shape)
+        ResidualAdd.forward(out: x1, a: x, b: a)
+        let ln2 = normed2(x.shape), m2 = mean2([n]), r2 = rstd2([n])
+        LayerNorm.forward(out: ln2, mean: m2, rstd: r2, x: x1, gamma: postAttentionLayerNorm.gamma.value,
+                          beta: postAttentionLayerNorm.beta.value, epsilon: eps)
+        let m = try mlp.forward(ln2)
+        mlpDropout.forward(m, context: context)
+        let out = output(x.shape)
+        ResidualAdd.forward(out: out, a: x1, b: m)
+        return out
+    }
+
+    // dOut: [b·s, h] → dx: [b·s, h]
+    public func backward(_ dOut: Tensor<T>) throws -> Tensor<T> {
+        guard let context, let x = input else { preconditionFailure("ParallelTransformerLayer.backward before forward") }
+        let n = x.rows
+        let dm = gradient1(x.shape)
+        dm.assign(dOut)
+        mlpDropout.backward(dm, context: context)
+        let dln2 = try mlp.backward(dm)
+        let dx1 = normed2(x.shape)                                   // LN2's output is no longer needed
+        LayerNorm.backward(dx: dx1, dGamma: postAttentionLayerNorm.gamma.gradient,
+                           dBeta: postAttentionLayerNorm.beta.gradient, dOut: dln2, x: residual1(x.shape),
+                           mean: mean2([n]), rstd: rstd2([n]), gamma: postAttentionLayerNorm.gamma.value)
+        ResidualAdd.forward(out: dx1, a: dx1, b: dOut)
+        let da = gradient1(x.shape)
+        da.assign(dx1)
+        attentionDropout.backward(da, context: context)
+        let dln1 = try attention.backward(da)
+        let dx = inputGradient(x.shape)
+        LayerNorm.backward(dx: dx, dGamma: inputLayerNorm.gamma.gradient, dBeta: inputLayerNorm.beta.gradient,
+                           dOut: dln1, x: x, mean: mean1([n]), rstd: rstd1([n]), gamma: inputLayerNorm.gamma.value)
+        ResidualAdd.forward(out: dx, a: dx, b: dx1)
+        return dx
+    }
+}
+
+/// A layer norm's γ (ones) and β (zeros): replicated across the tensor-parallel group, no decay.
+public struct LayerNormParameters<T: TensorScalar> {
+    public let gamma: Parameter<T>
+    public let beta: Parameter<T>
+
+    public init(name: String, width: Int, initializer: ParameterInitializer, group: TensorParallelGroup) {
+        gamma = Parameter(name: "\(name).weight", full: initializer.constant([width], 1),
+                          partition: .replicated, weightDecay: false, group: group)
+        beta = Parameter(name: "\(name).bias", full: initializer.constant([width], 0),
+                         partition: .replicated, weightDecay: false, group: group)
+    }
+
+    public var parameters: [Parameter<T>] { [gamma, beta] }
+}

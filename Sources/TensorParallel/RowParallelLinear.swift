@@ -1,0 +1,69 @@
+import TensorCore
+
+/// Y = X·Aᵀ + b with A (out × in) split along its input columns, A = [A_1 … A_t], and X split
+/// the same way: rank r computes the partial product X_r·A_rᵀ, g sums the partials, and the
+/// replicated bias is added once, after the sum.
+public final class RowParallelLinear<T: TensorScalar> {
+    public let weight: Parameter<T>   // full [out, in], local [out, in/t]
+    public let bias: Parameter<T>?    // [out], replicated
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let inputIsParallel: Bool
+    let group: TensorParallelGroup
+
+    private var input: Tensor<T>?
+    private var localInput = Reusable<T>()
+    private var output = Reusable<T>()
+    private var localInputGradient = Reusable<T>()
+    private var inputGradient = Reusable<T>()
+    private var gatherScratch = Reusable<T>()
+
+    public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true,
+                inputIsParallel: Bool = true, initStd: Double,
+                initializer: ParameterInitializer, group: TensorParallelGroup) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.inputIsParallel = inputIsParallel
+        self.group = group
+        weight = Parameter(name: "\(name).weight",
+                           full: initializer.normal("\(name).weight", shape: [outFeatures, inFeatures], std: initStd),
+                           partition: .split(dimension: 1, stride: 1), weightDecay: true, group: group)
+        self.bias = bias
+            ? Parameter(name: "\(name).bias", full: initializer.constant([outFeatures], 0),
+                        partition: .replicated, weightDecay: false, group: group)
+            : nil
+    }
+
+    public var parameters: [Parameter<T>] { [weight] + (bias.map { [$0] } ?? []) }
+    public var localInFeatures: Int { weight.value.lastDimension }
+
+    // x: [N, in/t] when inputIsParallel, else [N, in] → y: [N, out], identical on every rank.
+    public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
+        var xLocal = x
+        if !inputIsParallel {
+            xLocal = localInput([x.rows, localInFeatures])
+            ScatterToTensorParallelRegion.forward(x, into: xLocal, group: group)
+        }
+        input = xLocal
+        let y = output([x.rows, outFeatures])
+        GEMM.matmul(xLocal, weight.value, into: y, transB: true)
+        try ReduceFromTensorParallelRegion.forward(y, group: group)
+        if let bias { BiasAdd.forward(out: y, x: y, bias: bias.value) }
+        return y
+    }
+
+    // dy: [N, out] → dx: [N, in/t] (or [N, in] gathered); dA_r and the replicated db accumulate.
+    public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
+        guard let xLocal = input else { preconditionFailure("RowParallelLinear.backward before forward") }
+        let dy = ReduceFromTensorParallelRegion.backward(dy)
+        if let bias { BiasAdd.backward(dBias: bias.gradient, dOut: dy) }
+        GEMM.matmul(dy, xLocal, into: weight.gradient, transA: true, beta: 1)
+        let dxLocal = localInputGradient([dy.rows, localInFeatures])
+        GEMM.matmul(dy, weight.value, into: dxLocal)
+        guard !inputIsParallel else { return dxLocal }
+        let dx = inputGradient([dy.rows, inFeatures])
+        try ScatterToTensorParallelRegion.backward(
+            dxLocal, into: dx, scratch: gatherScratch([dxLocal.count * group.size]), group: group)
+        return dx
+    }
+}

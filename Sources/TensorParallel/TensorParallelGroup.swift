@@ -1,0 +1,64 @@
+import Collectives
+import TensorCore
+
+/// The ranks that share one copy of the model, each holding a shard of every split weight.
+/// Every collective is skipped when the group has one rank, so tp = 1 runs the serial model.
+public struct TensorParallelGroup: @unchecked Sendable {
+    public let communicator: any Communicator
+
+    public init(_ communicator: any Communicator) {
+        self.communicator = communicator
+    }
+
+    public var rank: Int { communicator.rank }
+    public var size: Int { communicator.size }
+
+    /// Sums `tensor` over the group in place (bit-identical on every rank).
+    public func allReduce<T>(_ tensor: Tensor<T>, op: ReduceOp = .sum) throws {
+        if size > 1 { try communicator.allReduce(tensor, op: op) }
+    }
+
+    /// out[n, r·w ..< (r+1)·w] = rank r's part[n, 0 ..< w]: concatenation along the last dimension.
+    /// `scratch` holds size × part.count elements (the ranks' parts, rank-major).
+    public func allGatherLastDimension<T>(_ part: Tensor<T>, into out: Tensor<T>, scratch: Tensor<T>) throws {
+        let w = part.lastDimension, rows = part.rows
+        precondition(out.rows == rows && out.lastDimension == w * size && scratch.count == part.count * size,
+                     "allGatherLastDimension: part \(part.shape), out \(out.shape), scratch \(scratch.shape)")
+        if size == 1 {
+            out.assign(part)
+            return
+        }
+        try communicator.allGather(part, into: scratch)
+        for r in 0..<size {
+            let src = scratch.pointer + r * part.count
+            for n in 0..<rows {
+                (out.pointer + n * w * size + r * w).update(from: src + n * w, count: w)
+            }
+        }
+    }
+
+    /// part[n, 0 ..< w] = full[n, rank·w ..< (rank+1)·w]: this rank's block of the last dimension.
+    public func sliceLastDimension<T>(_ full: Tensor<T>, into part: Tensor<T>) {
+        let w = part.lastDimension, rows = part.rows
+        precondition(full.rows == rows && full.lastDimension == w * size,
+                     "sliceLastDimension: full \(full.shape), part \(part.shape)")
+        for n in 0..<rows {
+            (part.pointer + n * w).update(from: full.pointer + n * w * size + rank * w, count: w)
+        }
+    }
+}
+
+/// A tensor reused across steps: reallocated only when the shape it must hold changes, so a
+/// training loop at a fixed batch shape allocates its activations once.
+struct Reusable<T: TensorScalar> {
+    private var tensor: Tensor<T>?
+
+    init() {}
+
+    mutating func callAsFunction(_ shape: [Int]) -> Tensor<T> {
+        if let t = tensor, t.shape == shape { return t }
+        let t = Tensor<T>(zeros: shape)
+        tensor = t
+        return t
+    }
+}

@@ -1,0 +1,92 @@
+import TensorCore
+
+/// The sizes and settings of a transformer layer stack, as the paper's models use them.
+public struct TransformerConfig: Sendable, Codable, Equatable {
+    public var layers: Int
+    public var hidden: Int
+    public var heads: Int
+    /// The MLP's inner width, 4·hidden in GPT-2 and BERT.
+    public var ffnHidden: Int
+    public var causal: Bool
+    public var attentionDropout: Double
+    public var hiddenDropout: Double
+    public var gelu: GeLUForm
+    public var layerNormEpsilon: Double
+    /// N(0, initStd²) for every weight; the two projections that feed the residual stream use
+    /// initStd / √(2·layers), as Megatron's scaled_init_method_normal.
+    public var initStd: Double
+
+    public init(layers: Int, hidden: Int, heads: Int, ffnHidden: Int? = nil, causal: Bool = true,
+                attentionDropout: Double = 0.1, hiddenDropout: Double = 0.1, gelu: GeLUForm = .erf,
+                layerNormEpsilon: Double = 1e-5, initStd: Double = 0.02) {
+        self.layers = layers
+        self.hidden = hidden
+        self.heads = heads
+        self.ffnHidden = ffnHidden ?? 4 * hidden
+        self.causal = causal
+        self.attentionDropout = attentionDropout
+        self.hiddenDropout = hiddenDropout
+        self.gelu = gelu
+        self.layerNormEpsilon = layerNormEpsilon
+        self.initStd = initStd
+    }
+
+    public var headDimension: Int { hidden / heads }
+    public var outputInitStd: Double { initStd / (2.0 * Double(layers)).squareRoot() }
+}
+
+/// What one forward pass needs to know beyond its input: where its samples sit in the global
+/// batch and which step it is, so that every dropout mask is a function of (seed, step, site,
+/// global element index) and a tp × dp run draws exactly the masks a tp = dp = 1 run draws.
+public struct StepContext: Sendable {
+    public var step: Int
+    /// This rank's sequences per micro-batch.
+    public var batch: Int
+    public var sequence: Int
+    /// The global index of this rank's first sequence (dp_rank × batch for a plain split).
+    public var batchOffset: Int
+    public var dropoutSeed: UInt64
+    /// False turns every dropout off (evaluation).
+    public var training: Bool
+    /// `keyPadding[b · sequence + j]` hides key j of sequence b (BERT padding); nil for none.
+    public var keyPadding: [Bool]?
+
+    public init(step: Int, batch: Int, sequence: Int, batchOffset: Int = 0, dropoutSeed: UInt64,
+                training: Bool = true, keyPadding: [Bool]? = nil) {
+        self.step = step
+        self.batch = batch
+        self.sequence = sequence
+        self.batchOffset = batchOffset
+        self.dropoutSeed = dropoutSeed
+        self.training = training
+        self.keyPadding = keyPadding
+    }
+
+    public var tokens: Int { batch * sequence }
+
+    /// The counter stream of dropout site `site` at this step.
+    public func dropoutRNG(_ site: String) -> CounterRNG {
+        CounterRNG(seed: dropoutSeed, stream: streamID(site) &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Dropout on a replicated activation [batch·seq, width]: the same mask on every rank of a
+/// tensor-parallel group (it depends on the global token index only), as Megatron's default stream.
+struct HiddenDropout<T: TensorScalar> {
+    let site: String
+    let probability: Double
+
+    // x: [N, w] in place.
+    func forward(_ x: Tensor<T>, context: StepContext) {
+        guard context.training, probability > 0 else { return }
+        Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
+                        offset: context.batchOffset * context.sequence * x.lastDimension)
+    }
+
+    // dx: [N, w] in place.
+    func backward(_ dx: Tensor<T>, context: StepContext) {
+        guard context.training, probability > 0 else { return }
+        Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),
+                         offset: context.batchOffset * context.sequence * dx.lastDimension)
+    }
+}

@@ -1,0 +1,54 @@
+import Collectives
+import TensorCore
+
+/// Cross-entropy of logits split along the vocabulary, without ever gathering them: three
+/// all-reduces of one scalar per token (the maximum logit, the target's logit, the sum of
+/// exponentials) give every rank the loss, and the backward needs no communication.
+public final class VocabParallelCrossEntropy<T: TensorScalar> {
+    let group: TensorParallelGroup
+    let vocabRange: Range<Int>
+
+    private var logits: Tensor<T>?
+    private var targets: [Int32] = []
+    private var ignore: [Bool]?
+    private var maxima = Reusable<T>(), targetLogits = Reusable<T>(), sums = Reusable<T>()
+    private var losses = Reusable<T>(), logitGradient = Reusable<T>()
+
+    public init(vocabRange: Range<Int>, group: TensorParallelGroup) {
+        self.vocabRange = vocabRange
+        self.group = group
+    }
+
+    // logits: [N, V/t], targets: [N] global ids → losses: [N], identical on every rank;
+    // ignored rows get loss 0.
+    public func forward(logits: Tensor<T>, targets: [Int32], ignore: [Bool]? = nil) throws -> Tensor<T> {
+        precondition(logits.lastDimension == vocabRange.count && logits.rows == targets.count,
+                     "VocabParallelCrossEntropy: logits \(logits.shape) for \(targets.count) targets and vocab shard \(vocabRange)")
+        self.logits = logits
+        self.targets = targets
+        self.ignore = ignore
+        let n = targets.count
+        let m = maxima([n]), p = targetLogits([n]), s = sums([n])
+        VocabShardCrossEntropy.rowMaxima(m, logits: logits)
+        try group.allReduce(m, op: .max)
+        VocabShardCrossEntropy.targetLogits(p, logits: logits, targets: targets, firstClass: vocabRange.lowerBound)
+        try group.allReduce(p)
+        VocabShardCrossEntropy.sumExp(s, logits: logits, maxima: m)
+        try group.allReduce(s)
+        let loss = losses([n])
+        for r in 0..<n {
+            loss.pointer[r] = (ignore?[r] ?? false) ? 0 : T.log(s.pointer[r]) + m.pointer[r] - p.pointer[r]
+        }
+        return loss
+    }
+
+    // dLosses: [N] → dLogits: [N, V/t] = dLoss · (softmax − onehot(target)) on this shard's columns.
+    public func backward(_ dLosses: Tensor<T>) -> Tensor<T> {
+        guard let logits else { preconditionFailure("VocabParallelCrossEntropy.backward before forward") }
+        let d = logitGradient(logits.shape)
+        VocabShardCrossEntropy.backward(dLogits: d, dLosses: dLosses, logits: logits,
+                                        maxima: maxima([targets.count]), sums: sums([targets.count]),
+                                        targets: targets, firstClass: vocabRange.lowerBound, ignore: ignore)
+        return d
+    }
+}
