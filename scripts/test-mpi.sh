@@ -14,4 +14,6 @@ mpi_flags=(--oversubscribe)
 for n in 2 4; do
     echo "test-mpi: mpirun -np $n megatron verify collectives --backend mpi"
     timeout 300 mpirun "${mpi_flags[@]}" -np "$n" "$megatron" verify collectives --backend mpi --world "$n"
+    echo "test-mpi: mpirun -np $n megatron verify layers --backend mpi"
+    timeout 300 mpirun "${mpi_flags[@]}" -np "$n" "$megatron" verify layers --backend mpi --tp 1 2 4 --dp 1 2
 done
