@@ -13,8 +13,8 @@ public enum GeLU {
         parallelChunks(x.count) { range in
             let n = range.count, lo = range.lowerBound
             switch form {
-            case .erf: map8(n, o + lo, xp + lo, erfForward)
-            case .tanh: map8(n, o + lo, xp + lo, tanhForward)
+            case .erf: map8(n, o + lo, xp + lo, ErfForward.self)
+            case .tanh: map8(n, o + lo, xp + lo, TanhForward.self)
             }
         }
     }
@@ -28,38 +28,47 @@ public enum GeLU {
         parallelChunks(x.count) { range in
             let n = range.count, lo = range.lowerBound
             switch form {
-            case .erf: map8(n, d + lo, g + lo, xp + lo, erfBackward)
-            case .tanh: map8(n, d + lo, g + lo, xp + lo, tanhBackward)
+            case .erf: map8(n, d + lo, g + lo, xp + lo, ErfBackward.self)
+            case .tanh: map8(n, d + lo, g + lo, xp + lo, TanhBackward.self)
             }
         }
     }
 
-    // The lane functions are separate `@inline(__always)` functions rather than closures so that
-    // they inline into `map8`'s loop whatever their size.
-
-    @inlinable @inline(__always)
-    static func erfForward<T: TensorScalar>(_ x: SIMD8<T>) -> SIMD8<T> {
-        x * VectorMath.normalCDF(x)
+    @usableFromInline
+    enum ErfForward: UnaryLaneFunction {
+        @inlinable @inline(__always)
+        static func apply<T: TensorScalar>(_ x: SIMD8<T>) -> SIMD8<T> {
+            x * VectorMath.normalCDF(x)
+        }
     }
 
-    @inlinable @inline(__always)
-    static func tanhForward<T: TensorScalar>(_ x: SIMD8<T>) -> SIMD8<T> {
-        x * VectorMath.halfOnePlusTanh(tanhArgument(x))
+    @usableFromInline
+    enum TanhForward: UnaryLaneFunction {
+        @inlinable @inline(__always)
+        static func apply<T: TensorScalar>(_ x: SIMD8<T>) -> SIMD8<T> {
+            x * VectorMath.halfOnePlusTanh(tanhArgument(x))
+        }
     }
 
-    /// d/dx x·Φ(x) = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
-    @inlinable @inline(__always)
-    static func erfBackward<T: TensorScalar>(_ g: SIMD8<T>, _ x: SIMD8<T>) -> SIMD8<T> {
-        let pdf = VectorMath.exp(x * x * -0.5) * T(0.39894228040143267794)
-        return g * (VectorMath.normalCDF(x) + x * pdf)
+    /// dOut · d/dx x·Φ(x) = dOut · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π).
+    @usableFromInline
+    enum ErfBackward: BinaryLaneFunction {
+        @inlinable @inline(__always)
+        static func apply<T: TensorScalar>(_ g: SIMD8<T>, _ x: SIMD8<T>) -> SIMD8<T> {
+            let pdf = VectorMath.exp(x * x * -0.5) * T(0.39894228040143267794)
+            return g * (VectorMath.normalCDF(x) + x * pdf)
+        }
     }
 
-    /// With s = ½(1 + tanh u): d/dx x·s = s + x·2s(1 − s)·u'.
-    @inlinable @inline(__always)
-    static func tanhBackward<T: TensorScalar>(_ g: SIMD8<T>, _ x: SIMD8<T>) -> SIMD8<T> {
-        let s = VectorMath.halfOnePlusTanh(tanhArgument(x))
-        let du = (x * x * T(3 * 0.044715) + 1) * T(0.79788456080286535588)
-        return g * (s + x * 2 * s * (1 - s) * du)
+    /// With s = ½(1 + tanh u): dOut · d/dx x·s = dOut · (s + x·2s(1 − s)·u').
+    @usableFromInline
+    enum TanhBackward: BinaryLaneFunction {
+        @inlinable @inline(__always)
+        static func apply<T: TensorScalar>(_ g: SIMD8<T>, _ x: SIMD8<T>) -> SIMD8<T> {
+            let s = VectorMath.halfOnePlusTanh(tanhArgument(x))
+            let du = (x * x * T(3 * 0.044715) + 1) * T(0.79788456080286535588)
+            return g * (s + x * 2 * s * (1 - s) * du)
+        }
     }
 
     /// u = √(2/π)·(x + 0.044715x³).

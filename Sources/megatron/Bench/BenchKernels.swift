@@ -72,20 +72,31 @@ struct BenchKernels: ParsableCommand {
             }),
         ]
 
-        print("tensors of \(size) floats (\(rows) rows × \(width)); GB/s = counted bytes / median time")
+        print("tensors of \(size) floats (\(rows) rows × \(width)); GB/s = counted bytes / median wall time")
+        print("cpu ms: mean CPU time of the whole process per run; well below threads × wall ms means other processes held the cores")
         for t in threads {
             ComputeThreads.set(t)
             print("threads \(t)")
-            print("  \(leftAligned("kernel", 14))  \(leftAligned("counted bytes", 26))  \(padded("B/elem", 6))  \(padded("ms", 7))  \(padded("GB/s", 6))  \(padded("vs memcpy", 9))")
+            print("  \(leftAligned("kernel", 14))  \(leftAligned("counted bytes", 26))  \(padded("B/elem", 6))  \(padded("ms", 7))  \(padded("cpu ms", 7))  \(padded("GB/s", 6))  \(padded("vs memcpy", 9))")
             var copyRate = 0.0
             for (name, counted, bytes, body) in kernels {
+                let before = processCPUSeconds()
                 let seconds = medianSeconds(repeats: repeats, body)
+                let cpu = (processCPUSeconds() - before) / Double(repeats + 1)   // + the warmup run
                 let rate = bytes / seconds / 1e9
                 if name == "memcpy" { copyRate = rate }
-                print("  \(leftAligned(name, 14))  \(leftAligned(counted, 26))  \(padded(formatted(bytes / Double(size), 1), 6))  \(padded(formatted(seconds * 1e3, 2), 7))  \(padded(formatted(rate), 6))  \(padded(formatted(100 * rate / copyRate, 0) + " %", 9))")
+                print("  \(leftAligned(name, 14))  \(leftAligned(counted, 26))  \(padded(formatted(bytes / Double(size), 1), 6))  \(padded(formatted(seconds * 1e3, 2), 7))  \(padded(formatted(cpu * 1e3, 2), 7))  \(padded(formatted(rate), 6))  \(padded(formatted(100 * rate / copyRate, 0) + " %", 9))")
             }
         }
     }
+}
+
+/// User + system CPU seconds of this process so far, all threads together.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 private func leftAligned(_ s: String, _ width: Int) -> String {
