@@ -40,8 +40,11 @@ struct BenchComm: ParsableCommand {
     }
 
     func run() throws {
+        let definitions = "algbw = buffer bytes / time; busbw = algbw × 2(n−1)/n (nccl-tests); "
+            + "memcpy = bytes copied / time"
         switch backend {
         case .inprocess:
+            print(definitions)
             printMemcpy()
             for n in ranks {
                 let timings = try InProcessWorld.run(worldSize: n) { try (measureAllReduce($0), measureLatency($0)) }
@@ -49,7 +52,10 @@ struct BenchComm: ParsableCommand {
             }
         case .mpi:
             let world = try MPIRuntime.world()
-            if world.rank == 0 { printMemcpy() }
+            if world.rank == 0 {
+                print(definitions)
+                printMemcpy()
+            }
             try world.barrier()
             let timings = try measureAllReduce(world)
             let latency = try measureLatency(world)
