@@ -22,6 +22,19 @@ public enum CollectiveOp: String, Sendable, CaseIterable, Comparable {
 /// never arrives, a failed peer, an MPI error) rather than hanging.
 ///
 /// One communicator belongs to one rank and is used from that rank's thread only.
+///
+/// ```swift
+/// // Four ranks as threads (or `CollectiveEngine.mpi.run` under mpirun), grid tp 2 × dp 2:
+/// let sums = try InProcessWorld.run(worldSize: 4) { world in
+///     let grid = try ProcessGrid(world: world, tensorParallel: 2, dataParallel: 2)
+///     let partial = Tensor<Float>(shape: [3], values: [1, 2, 3])
+///     try world.counters.withScope("layer0/mlp") {
+///         try grid.tensorParallel.allReduce(partial)      // Megatron's g: sum over the TP group
+///     }
+///     #expect(world.counters.tally(.allReduce, scope: "layer0").calls == 1)
+///     return partial.array                                // [2, 4, 6] on every rank
+/// }
+/// ```
 public protocol Communicator: AnyObject, Sendable {
     /// This rank's index in the group, `0..<size`.
     var rank: Int { get }

@@ -147,4 +147,18 @@ import Glibc
         let threads = try InProcessWorld.run(worldSize: 2) { _ in ComputeThreads.current }
         #expect(threads == Array(repeating: max(1, ComputeThreads.available / 2), count: 2))
     }
+
+    /// The example in `Communicator`'s documentation, verbatim.
+    @Test func documentedExample() throws {
+        let sums = try InProcessWorld.run(worldSize: 4) { world in
+            let grid = try ProcessGrid(world: world, tensorParallel: 2, dataParallel: 2)
+            let partial = Tensor<Float>(shape: [3], values: [1, 2, 3])
+            try world.counters.withScope("layer0/mlp") {
+                try grid.tensorParallel.allReduce(partial)      // Megatron's g: sum over the TP group
+            }
+            #expect(world.counters.tally(.allReduce, scope: "layer0").calls == 1)
+            return partial.array                                // [2, 4, 6] on every rank
+        }
+        #expect(sums == Array(repeating: [2, 4, 6], count: 4))
+    }
 }

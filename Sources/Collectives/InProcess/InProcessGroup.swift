@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The shared state of one group of an in-process world: a rendezvous that every collective
 /// passes through, where the ranks post their calls and buffers, the last to arrive checks that
 /// all calls agree and publishes them, and the others wait (with a deadline) for that.
@@ -24,6 +28,8 @@ final class InProcessGroup: @unchecked Sendable {
     let label: GroupLabel
     let condition = MonitorLock.Condition()
     var size: Int { label.worldRanks.count }
+
+    static let yieldsBeforeSleeping = 100
 
     /// Guarded by `fabric.lock`, as are the two below.
     private var generation = 0
@@ -54,6 +60,7 @@ final class InProcessGroup: @unchecked Sendable {
             publishLocked(sequence: sequence)
             condition.broadcast()
         } else {
+            var spins = 0
             while generation == entered {
                 if let failure = fabric.failure { throw failure }
                 let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
@@ -62,6 +69,15 @@ final class InProcessGroup: @unchecked Sendable {
                         group: label, sequence: sequence, call: posting.call, ranks: gone)
                     fabric.poisonLocked(error)
                     throw error
+                }
+                // Peers usually arrive within microseconds: yielding a few times first is much
+                // cheaper than sleeping on the condition and being woken by the last arrival.
+                if spins < Self.yieldsBeforeSleeping {
+                    spins += 1
+                    lock.unlock()
+                    sched_yield()
+                    lock.lock()
+                    continue
                 }
                 if !condition.wait(on: lock, until: deadline) && generation == entered {
                     let error = CollectiveError.timeout(

@@ -40,19 +40,26 @@ struct BenchComm: ParsableCommand {
     }
 
     func run() throws {
+        let definitions = "algbw = buffer bytes / time; busbw = algbw × 2(n−1)/n (nccl-tests); "
+            + "memcpy = bytes copied / time"
         switch backend {
         case .inprocess:
+            print(definitions)
             printMemcpy()
             for n in ranks {
-                let timings = try InProcessWorld.run(worldSize: n) { try measureAllReduce($0) }
-                printAllReduce(timings[0], engine: "inprocess", ranks: n)
+                let timings = try InProcessWorld.run(worldSize: n) { try (measureAllReduce($0), measureLatency($0)) }
+                printAllReduce(timings[0].0, latency: timings[0].1, engine: "inprocess", ranks: n)
             }
         case .mpi:
             let world = try MPIRuntime.world()
-            if world.rank == 0 { printMemcpy() }
+            if world.rank == 0 {
+                print(definitions)
+                printMemcpy()
+            }
             try world.barrier()
             let timings = try measureAllReduce(world)
-            if world.rank == 0 { printAllReduce(timings, engine: "mpi", ranks: world.size) }
+            let latency = try measureLatency(world)
+            if world.rank == 0 { printAllReduce(timings, latency: latency, engine: "mpi", ranks: world.size) }
         }
     }
 
@@ -73,6 +80,22 @@ struct BenchComm: ParsableCommand {
             }
             return times.sorted()[times.count / 2]
         }
+    }
+
+    /// Median seconds of an all-reduce of one float: the fixed cost every collective pays.
+    func measureLatency(_ comm: any Communicator) throws -> Double {
+        var value: [Float] = [1]
+        let iterations = 1000
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            try comm.barrier()
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<iterations {
+                try value.withUnsafeMutableBufferPointer { try comm.allReduce($0, op: .max) }
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(iterations))
+        }
+        return times.sorted()[times.count / 2]
     }
 
     func printMemcpy() {
@@ -103,8 +126,8 @@ struct BenchComm: ParsableCommand {
         }
     }
 
-    func printAllReduce(_ seconds: [Double], engine: String, ranks n: Int) {
-        print("allReduce \(engine), \(n) ranks: float32 sum")
+    func printAllReduce(_ seconds: [Double], latency: Double, engine: String, ranks n: Int) {
+        print("allReduce \(engine), \(n) ranks: float32 sum; one float: \(formatted(latency * 1e6, 1)) µs")
         print("    MiB     time ms  algbw GB/s  busbw GB/s")
         for (mib, t) in zip(sizes, seconds) {
             let algbw = Double(mib << 20) / t / 1e9
