@@ -26,11 +26,14 @@ let package = Package(
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
 
+        .target(name: "HDF5Files", dependencies: ["CHDF5"]),
+
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
     ]
 )
