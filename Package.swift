@@ -27,13 +27,16 @@ let package = Package(
         ]),
 
         .target(name: "HDF5Files", dependencies: ["CHDF5"]),
+        .target(name: "Datasets", dependencies: ["HDF5Files"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
+            "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"]),
     ]
 )
