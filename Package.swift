@@ -26,11 +26,15 @@ let package = Package(
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
 
+        .target(name: "Datasets"),
+
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
+            "Datasets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], exclude: ["Golden"]),
     ]
 )
