@@ -37,6 +37,6 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
     ]
 )

@@ -2,17 +2,16 @@ import CHDF5
 import Foundation
 
 /// The serial HDF5 library is not thread-safe and ranks run as threads, so every call into it
-/// goes through one lock. HDF5's own error printing is switched off once: failures are
-/// reported as `HDF5Error`s instead of a stack dump on stderr.
+/// goes through one lock. HDF5's own error printing is switched off on every call, because a
+/// thread-safe build keeps that setting per thread: failures are reported as `HDF5Error`s
+/// instead of a stack dump on stderr.
 enum HDF5Library {
-    private static let lock: NSLock = {
-        _ = chdf5_silence_errors()
-        return NSLock()
-    }()
+    private static let lock = NSLock()
 
     static func locked<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
+        _ = chdf5_silence_errors()
         return try body()
     }
 }

@@ -3,5 +3,5 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure this machine: GEMM peak, kernel bandwidth.",
-        subcommands: [BenchGEMM.self])
+        subcommands: [BenchGEMM.self, BenchTokenize.self])
 }
