@@ -75,13 +75,11 @@ public enum WikiTextPreparation {
 extension String {
     /// Python's `str.strip()`.
     func trimmingPythonWhitespace() -> String {
-        let scalars = Array(unicodeScalars)
+        let scalars = ScalarText.scalars(of: self)
         var start = 0
         var end = scalars.count
         while start < end, WikiTextDetokenizer.isPythonSpace(scalars[start]) { start += 1 }
         while end > start, WikiTextDetokenizer.isPythonSpace(scalars[end - 1]) { end -= 1 }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[start..<end])
-        return String(view)
+        return start == 0 && end == scalars.count ? self : ScalarText.string(scalars[start..<end])
     }
 }
