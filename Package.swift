@@ -27,19 +27,24 @@ let package = Package(
         ]),
 
         .target(name: "CGEMMReference", dependencies: ["CBLAS"]),
+        .target(name: "HDF5Files", dependencies: ["CHDF5"]),
         .target(name: "Collectives", dependencies: ["TensorCore", "CMPI"]),
+        .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
             "CGEMMReference",
             "Collectives",
+            "Datasets",
             "TensorParallel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "TensorCore"]),
+        .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
     ]
 )

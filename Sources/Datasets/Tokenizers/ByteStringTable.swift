@@ -1,0 +1,127 @@
+import Foundation
+
+/// An open-addressing hash map from byte strings to `Int32`, its keys packed in one arena, so
+/// looking up a slice of a larger buffer neither allocates nor copies (Swift's
+/// `Dictionary<[UInt8], _>` would need an array per lookup).
+struct ByteStringTable: Sendable {
+    private struct Slot {
+        var hash: UInt64
+        var keyStart: Int
+        var keyLength: Int32   // -1: empty
+        var value: Int32
+    }
+
+    private var slots: [Slot]
+    private var keys: [UInt8] = []
+    private(set) var count = 0
+
+    init(minimumCapacity: Int = 16) {
+        var size = 16
+        while size < 2 * minimumCapacity { size *= 2 }
+        slots = [Slot](repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, value: 0), count: size)
+    }
+
+    /// Bytes of all keys held: what the arena costs.
+    var keyBytes: Int { keys.count }
+
+    /// The value stored for `key[0..<length]`, or nil.
+    @inline(__always)
+    func value(_ key: UnsafePointer<UInt8>, length: Int) -> Int32? {
+        let hash = Self.hash(key, length)
+        return slots.withUnsafeBufferPointer { slots in
+            keys.withUnsafeBufferPointer { keys in
+                let mask = slots.count - 1
+                var i = Int(truncatingIfNeeded: hash) & mask
+                while true {
+                    let slot = slots[i]
+                    if slot.keyLength < 0 { return nil }
+                    if slot.hash == hash && Int(slot.keyLength) == length
+                        && (length == 0 || memcmp(keys.baseAddress! + slot.keyStart, key, length) == 0) {
+                        return slot.value
+                    }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+    }
+
+    func value(_ key: [UInt8]) -> Int32? {
+        var padded = key
+        padded.append(0)  // so an empty key still has a valid address
+        return padded.withUnsafeBufferPointer { value($0.baseAddress!, length: key.count) }
+    }
+
+    /// Stores `value` for `key[0..<length]`, replacing an earlier value (the last one wins, as
+    /// in a Python dict built line by line).
+    mutating func insert(_ key: UnsafePointer<UInt8>, length: Int, value: Int32) {
+        if 2 * (count + 1) > slots.count { grow() }
+        let hash = Self.hash(key, length)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i].keyLength >= 0 {
+            let slot = slots[i]
+            if slot.hash == hash && Int(slot.keyLength) == length
+                && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + slot.keyStart, key, length) == 0 }) {
+                slots[i].value = value
+                return
+            }
+            i = (i + 1) & mask
+        }
+        let start = keys.count
+        keys.append(contentsOf: UnsafeBufferPointer(start: key, count: length))
+        slots[i] = Slot(hash: hash, keyStart: start, keyLength: Int32(length), value: value)
+        count += 1
+    }
+
+    mutating func insert(_ key: [UInt8], value: Int32) {
+        var padded = key
+        padded.append(0)  // so an empty key still has a valid address
+        padded.withUnsafeBufferPointer { insert($0.baseAddress!, length: key.count, value: value) }
+    }
+
+    mutating func removeAll() {
+        for i in slots.indices { slots[i].keyLength = -1 }
+        keys.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, value: 0), count: 2 * old.count)
+        let mask = slots.count - 1
+        for slot in old where slot.keyLength >= 0 {
+            var i = Int(truncatingIfNeeded: slot.hash) & mask
+            while slots[i].keyLength >= 0 { i = (i + 1) & mask }
+            slots[i] = slot
+        }
+    }
+
+    /// A multiply-xor hash over 8-byte words (the tokens are short, so per-byte FNV would cost
+    /// more than the rest of a lookup).
+    @inline(__always)
+    static func hash(_ key: UnsafePointer<UInt8>, _ length: Int) -> UInt64 {
+        let m: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var h = UInt64(truncatingIfNeeded: length) &* m
+        let raw = UnsafeRawPointer(key)
+        var i = 0
+        while i + 8 <= length {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ word) &* m
+            h ^= h >> 29
+            i += 8
+        }
+        if i < length {
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < length {
+                word |= UInt64(key[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ word) &* m
+            h ^= h >> 29
+        }
+        h = (h ^ (h >> 32)) &* m
+        return h ^ (h >> 31)
+    }
+}
