@@ -1,5 +1,3 @@
-import Foundation
-
 /// An open-addressing hash map from byte strings to `Int32`, its keys packed in one arena, so
 /// looking up a slice of a larger buffer neither allocates nor copies (Swift's
 /// `Dictionary<[UInt8], _>` would need an array per lookup).
@@ -36,7 +34,7 @@ struct ByteStringTable: Sendable {
                     let slot = slots[i]
                     if slot.keyLength < 0 { return nil }
                     if slot.hash == hash && Int(slot.keyLength) == length
-                        && (length == 0 || memcmp(keys.baseAddress! + slot.keyStart, key, length) == 0) {
+                        && Self.equal(keys.baseAddress! + slot.keyStart, key, length) {
                         return slot.value
                     }
                     i = (i + 1) & mask
@@ -61,7 +59,7 @@ struct ByteStringTable: Sendable {
         while slots[i].keyLength >= 0 {
             let slot = slots[i]
             if slot.hash == hash && Int(slot.keyLength) == length
-                && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + slot.keyStart, key, length) == 0 }) {
+                && keys.withUnsafeBufferPointer({ Self.equal($0.baseAddress! + slot.keyStart, key, length) }) {
                 slots[i].value = value
                 return
             }
@@ -94,6 +92,25 @@ struct ByteStringTable: Sendable {
             while slots[i].keyLength >= 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
+    }
+
+    /// Byte equality without a call to memcmp, which costs more than the comparison for keys
+    /// this short.
+    @inline(__always)
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= length {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < length {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// A multiply-xor hash over 8-byte words (the tokens are short, so per-byte FNV would cost
