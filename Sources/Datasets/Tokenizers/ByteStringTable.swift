@@ -44,9 +44,7 @@ struct ByteStringTable: Sendable {
     }
 
     func value(_ key: [UInt8]) -> Int32? {
-        var padded = key
-        padded.append(0)  // so an empty key still has a valid address
-        return padded.withUnsafeBufferPointer { value($0.baseAddress!, length: key.count) }
+        withAddress(key) { value($0, length: key.count) }
     }
 
     /// Stores `value` for `key[0..<length]`, replacing an earlier value (the last one wins, as
@@ -72,9 +70,7 @@ struct ByteStringTable: Sendable {
     }
 
     mutating func insert(_ key: [UInt8], value: Int32) {
-        var padded = key
-        padded.append(0)  // so an empty key still has a valid address
-        padded.withUnsafeBufferPointer { insert($0.baseAddress!, length: key.count, value: value) }
+        withAddress(key) { insert($0, length: key.count, value: value) }
     }
 
     mutating func removeAll() {
@@ -141,4 +137,13 @@ struct ByteStringTable: Sendable {
         h = (h ^ (h >> 32)) &* m
         return h ^ (h >> 31)
     }
+}
+
+/// `body` on the address of `key`'s bytes; an empty key gets the address of a zero byte.
+private func withAddress<R>(_ key: [UInt8], _ body: (UnsafePointer<UInt8>) -> R) -> R {
+    if key.isEmpty {
+        var zero: UInt8 = 0
+        return withUnsafePointer(to: &zero) { body($0) }
+    }
+    return key.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

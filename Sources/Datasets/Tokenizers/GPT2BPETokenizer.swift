@@ -37,9 +37,9 @@ public final class GPT2BPETokenizer: Tokenizer {
     public func encode(_ text: String, appendingTo ids: inout [Int32]) {
         var text = text
         text.withUTF8 { bytes in caches.withCache { cache in
+            guard let base = bytes.baseAddress else { return }
             var scratch = MergeScratch(capacity: 64)
             var pieces = GPT2PreTokenizer(bytes)
-            let base = bytes.baseAddress!
             vocabulary.byteIDs.withUnsafeBufferPointer { byteIDs in
                 while let piece = pieces.next() {
                     let count = piece.count
