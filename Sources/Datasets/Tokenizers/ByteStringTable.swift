@@ -34,7 +34,7 @@ struct ByteStringTable: Sendable {
                     let slot = slots[i]
                     if slot.keyLength < 0 { return nil }
                     if slot.hash == hash && Int(slot.keyLength) == length
-                        && Self.equal(keys.baseAddress! + slot.keyStart, key, length) {
+                        && (length == 0 || Self.equal(keys.baseAddress! + slot.keyStart, key, length)) {
                         return slot.value
                     }
                     i = (i + 1) & mask
@@ -57,7 +57,7 @@ struct ByteStringTable: Sendable {
         while slots[i].keyLength >= 0 {
             let slot = slots[i]
             if slot.hash == hash && Int(slot.keyLength) == length
-                && keys.withUnsafeBufferPointer({ Self.equal($0.baseAddress! + slot.keyStart, key, length) }) {
+                && (length == 0 || keys.withUnsafeBufferPointer({ Self.equal($0.baseAddress! + slot.keyStart, key, length) })) {
                 slots[i].value = value
                 return
             }
