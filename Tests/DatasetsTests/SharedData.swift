@@ -71,10 +71,12 @@ struct Golden {
         let ids: [Int32]?
     }
 
+    let name: String
     let units: [Unit]
     let totalIDs: Int
 
     init(_ name: String) throws {
+        self.name = name
         let path = SharedData.goldenDirectory + "/" + name + ".golden"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MissingSharedData(path: path)
@@ -111,7 +113,7 @@ struct Golden {
             if ids.count == unit.count && fnv1a64(ids) == unit.hash { continue }
             differing += 1
             if first == nil {
-                let reference = unit.ids.map { "\($0)" } ?? "\(unit.count) ids (print them with tokenizer_golden.py --show SET \(i))"
+                let reference = unit.ids.map { "\($0)" } ?? "\(unit.count) ids (print them with tokenizer_golden.py --show \(name) \(i))"
                 first = "unit \(i): \(String(text.prefix(300)).debugDescription)\n  ours:      \(ids)\n  reference: \(reference)"
             }
         }

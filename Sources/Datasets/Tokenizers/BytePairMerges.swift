@@ -4,15 +4,15 @@
 struct BytePairMerges: Sendable {
     static let none = UInt64.max
 
-    private var keys: [UInt64]   // left << 32 | right, plus one; 0 marks an empty slot
-    private var values: [UInt64]
+    /// Slot i is `entries[2i]` (key: left << 32 | right, plus one; 0 marks an empty slot) and
+    /// `entries[2i + 1]` (its merge): one cache line per probe.
+    private var entries: [UInt64]
     private let mask: Int
 
     init(capacity: Int) {
         var size = 16
         while size < 2 * capacity { size *= 2 }
-        keys = [UInt64](repeating: 0, count: size)
-        values = [UInt64](repeating: Self.none, count: size)
+        entries = [UInt64](repeating: 0, count: 2 * size)
         mask = size - 1
     }
 
@@ -20,20 +20,20 @@ struct BytePairMerges: Sendable {
     mutating func insert(left: Int32, right: Int32, rank: Int32, merged: Int32) {
         let key = Self.key(left, right)
         var i = Self.slot(key, mask)
-        while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
-        keys[i] = key
-        values[i] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(merged))
+        while entries[2 * i] != 0 && entries[2 * i] != key { i = (i + 1) & mask }
+        entries[2 * i] = key
+        entries[2 * i + 1] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(merged))
     }
 
     /// `rank << 32 | merged` for the pair, or `none`.
     @inline(__always)
     func merge(_ left: Int32, _ right: Int32) -> UInt64 {
         let key = Self.key(left, right)
-        return keys.withUnsafeBufferPointer { keys in
+        return entries.withUnsafeBufferPointer { entries in
             var i = Self.slot(key, mask)
             while true {
-                let k = keys[i]
-                if k == key { return values.withUnsafeBufferPointer { $0[i] } }
+                let k = entries[2 * i]
+                if k == key { return entries[2 * i + 1] }
                 if k == 0 { return Self.none }
                 i = (i + 1) & mask
             }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// An open-addressing hash map from byte strings to `Int32`, its keys packed in one arena, so
 /// looking up a slice of a larger buffer neither allocates nor copies (Swift's
 /// `Dictionary<[UInt8], _>` would need an array per lookup).
@@ -36,7 +34,7 @@ struct ByteStringTable: Sendable {
                     let slot = slots[i]
                     if slot.keyLength < 0 { return nil }
                     if slot.hash == hash && Int(slot.keyLength) == length
-                        && (length == 0 || memcmp(keys.baseAddress! + slot.keyStart, key, length) == 0) {
+                        && (length == 0 || Self.equal(keys.baseAddress! + slot.keyStart, key, length)) {
                         return slot.value
                     }
                     i = (i + 1) & mask
@@ -46,9 +44,7 @@ struct ByteStringTable: Sendable {
     }
 
     func value(_ key: [UInt8]) -> Int32? {
-        var padded = key
-        padded.append(0)  // so an empty key still has a valid address
-        return padded.withUnsafeBufferPointer { value($0.baseAddress!, length: key.count) }
+        withAddress(key) { value($0, length: key.count) }
     }
 
     /// Stores `value` for `key[0..<length]`, replacing an earlier value (the last one wins, as
@@ -61,7 +57,7 @@ struct ByteStringTable: Sendable {
         while slots[i].keyLength >= 0 {
             let slot = slots[i]
             if slot.hash == hash && Int(slot.keyLength) == length
-                && keys.withUnsafeBufferPointer({ memcmp($0.baseAddress! + slot.keyStart, key, length) == 0 }) {
+                && (length == 0 || keys.withUnsafeBufferPointer({ Self.equal($0.baseAddress! + slot.keyStart, key, length) })) {
                 slots[i].value = value
                 return
             }
@@ -74,9 +70,7 @@ struct ByteStringTable: Sendable {
     }
 
     mutating func insert(_ key: [UInt8], value: Int32) {
-        var padded = key
-        padded.append(0)  // so an empty key still has a valid address
-        padded.withUnsafeBufferPointer { insert($0.baseAddress!, length: key.count, value: value) }
+        withAddress(key) { insert($0, length: key.count, value: value) }
     }
 
     mutating func removeAll() {
@@ -94,6 +88,25 @@ struct ByteStringTable: Sendable {
             while slots[i].keyLength >= 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
+    }
+
+    /// Byte equality without a call to memcmp, which costs more than the comparison for keys
+    /// this short.
+    @inline(__always)
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 <= length {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < length {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// A multiply-xor hash over 8-byte words (the tokens are short, so per-byte FNV would cost
@@ -124,4 +137,13 @@ struct ByteStringTable: Sendable {
         h = (h ^ (h >> 32)) &* m
         return h ^ (h >> 31)
     }
+}
+
+/// `body` on the address of `key`'s bytes; an empty key gets the address of a zero byte.
+private func withAddress<R>(_ key: [UInt8], _ body: (UnsafePointer<UInt8>) -> R) -> R {
+    if key.isEmpty {
+        var zero: UInt8 = 0
+        return withUnsafePointer(to: &zero) { body($0) }
+    }
+    return key.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

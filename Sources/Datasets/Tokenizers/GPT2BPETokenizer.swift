@@ -3,7 +3,7 @@ import Foundation
 /// GPT-2's byte-level BPE (Radford et al. 2019), loaded from OpenAI's `encoder.json` (token →
 /// id) and `vocab.bpe` (merges, highest priority first). Text is split by GPT-2's pattern,
 /// each piece's UTF-8 bytes start as one token per byte and are merged by rank. Pieces seen
-/// before come from a cache, as in OpenAI's encoder.
+/// before come from a cache, as in OpenAI's encoder (one per concurrent `encode` call).
 public final class GPT2BPETokenizer: Tokenizer {
     public let name = "gpt2"
     public let vocabSize: Int
@@ -12,7 +12,7 @@ public final class GPT2BPETokenizer: Tokenizer {
     public let endOfText: Int32
 
     private let vocabulary: GPT2Vocabulary
-    private let cache = BPEWordCache()
+    private let caches = BPECachePool()
 
     /// Loads `encoder.json` and `vocab.bpe` from `directory`.
     public convenience init(vocabDirectory directory: String) throws {
@@ -36,10 +36,10 @@ public final class GPT2BPETokenizer: Tokenizer {
 
     public func encode(_ text: String, appendingTo ids: inout [Int32]) {
         var text = text
-        text.withUTF8 { bytes in
+        text.withUTF8 { bytes in caches.withCache { cache in
+            guard let base = bytes.baseAddress else { return }
             var scratch = MergeScratch(capacity: 64)
             var pieces = GPT2PreTokenizer(bytes)
-            let base = bytes.baseAddress!
             vocabulary.byteIDs.withUnsafeBufferPointer { byteIDs in
                 while let piece = pieces.next() {
                     let count = piece.count
@@ -59,7 +59,7 @@ public final class GPT2BPETokenizer: Tokenizer {
                 }
             }
             scratch.deallocate()
-        }
+        } }
     }
 
     public func decode(_ ids: [Int32]) throws -> String {
@@ -210,11 +210,29 @@ private struct MergeScratch {
     }
 }
 
-/// Piece bytes → merged ids, shared by every thread encoding with one tokenizer. Bounded: it
-/// starts over when full, so a long corpus cannot grow it without limit.
-final class BPEWordCache: @unchecked Sendable {
-    // @unchecked: every access to the tables below holds `lock`.
+/// Caches lent to `encode` calls: each call takes one for itself, so concurrent calls never
+/// contend per piece, only when taking and returning a cache.
+final class BPECachePool: @unchecked Sendable {
+    // @unchecked: `idle` is only touched while holding `lock`.
     private let lock = NSLock()
+    private var idle: [BPEWordCache] = []
+
+    func withCache<R>(_ body: (inout BPEWordCache) -> R) -> R {
+        lock.lock()
+        var cache = idle.popLast() ?? BPEWordCache()
+        lock.unlock()
+        defer {
+            lock.lock()
+            idle.append(cache)
+            lock.unlock()
+        }
+        return body(&cache)
+    }
+}
+
+/// Piece bytes → merged ids. Bounded: it starts over when full, so a long corpus cannot grow
+/// it without limit.
+struct BPEWordCache {
     private var table = ByteStringTable(minimumCapacity: 1 << 16)
     private var spans: [Int64] = []   // start << 32 | count into `ids`
     private var ids: [Int32] = []
@@ -225,8 +243,6 @@ final class BPEWordCache: @unchecked Sendable {
     /// Appends the cached ids of `key[0..<length]` to `out`; false when not cached.
     @inline(__always)
     func append(_ key: UnsafePointer<UInt8>, length: Int, to out: inout [Int32]) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
         guard let entry = table.value(key, length: length) else { return false }
         let span = spans[Int(entry)]
         let start = Int(span >> 32), count = Int(span & 0xFFFF_FFFF)
@@ -234,15 +250,12 @@ final class BPEWordCache: @unchecked Sendable {
         return true
     }
 
-    func insert(_ key: UnsafePointer<UInt8>, length: Int, ids piece: UnsafeBufferPointer<Int32>) {
-        lock.lock()
-        defer { lock.unlock() }
+    mutating func insert(_ key: UnsafePointer<UInt8>, length: Int, ids piece: UnsafeBufferPointer<Int32>) {
         if spans.count >= Self.maxPieces || ids.count + piece.count > Self.maxIDs {
             table.removeAll()
             spans.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
         }
-        if table.value(key, length: length) != nil { return }   // another thread was first
         spans.append(Int64(ids.count) << 32 | Int64(piece.count))
         ids.append(contentsOf: piece)
         table.insert(key, length: length, value: Int32(spans.count - 1))
