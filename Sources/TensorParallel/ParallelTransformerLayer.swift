@@ -1,7 +1,10 @@
 import TensorCore
 
 /// One transformer layer in the paper's (GPT-2, "rearranged" BERT) pre-LN order:
-///   x1 = x + Drop(Attention(LN1(x))),  out = x1 + Drop(MLP(LN2(x1))).
+///   x1 = x + Drop(Attention(LN1(x))),  out = x1 + Drop(MLP(LN2(x1))),
+/// or, with `postLayerNorm`, the original BERT order, where the residuals start from the norms:
+///   x1 = LN1(x) + Drop(Attention(LN1(x))),  out = LN2(x1) + Drop(MLP(LN2(x1))).
+/// (Each LN1 then plays the previous sublayer's post-LN; a final norm closes the stack.)
 /// Layer norms, residual adds and hidden dropout run redundantly on every rank of the
 /// tensor-parallel group, on replicated activations; the only communication is the two
 /// all-reduces forward (after attention and after the MLP) and two backward.
@@ -50,14 +53,14 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
         let a = try attention.forward(ln1, context: context)
         attentionDropout.forward(a, context: context)
         let x1 = residual1(x.shape)
-        ResidualAdd.forward(out: x1, a: x, b: a)
+        ResidualAdd.forward(out: x1, a: config.postLayerNorm ? ln1 : x, b: a)
         let ln2 = normed2(x.shape), m2 = mean2([n]), r2 = rstd2([n])
         LayerNorm.forward(out: ln2, mean: m2, rstd: r2, x: x1, gamma: postAttentionLayerNorm.gamma.value,
                           beta: postAttentionLayerNorm.beta.value, epsilon: eps)
         let m = try mlp.forward(ln2)
         mlpDropout.forward(m, context: context)
         let out = output(x.shape)
-        ResidualAdd.forward(out: out, a: x1, b: m)
+        ResidualAdd.forward(out: out, a: config.postLayerNorm ? ln2 : x1, b: m)
         return out
     }
 
@@ -69,19 +72,21 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
         dm.assign(dOut)
         mlpDropout.backward(dm, context: context)
         let dln2 = try mlp.backward(dm)
+        if config.postLayerNorm { ResidualAdd.forward(out: dln2, a: dln2, b: dOut) }
         let dx1 = normed2(x.shape)                                   // LN2's output is no longer needed
         LayerNorm.backward(dx: dx1, dGamma: postAttentionLayerNorm.gamma.gradient,
                            dBeta: postAttentionLayerNorm.beta.gradient, dOut: dln2, x: residual1(x.shape),
                            mean: mean2([n]), rstd: rstd2([n]), gamma: postAttentionLayerNorm.gamma.value)
-        ResidualAdd.forward(out: dx1, a: dx1, b: dOut)
+        if !config.postLayerNorm { ResidualAdd.forward(out: dx1, a: dx1, b: dOut) }
         let da = gradient1(x.shape)
         da.assign(dx1)
         attentionDropout.backward(da, context: context)
         let dln1 = try attention.backward(da)
+        if config.postLayerNorm { ResidualAdd.forward(out: dln1, a: dln1, b: dx1) }
         let dx = inputGradient(x.shape)
         LayerNorm.backward(dx: dx, dGamma: inputLayerNorm.gamma.gradient, dBeta: inputLayerNorm.beta.gradient,
                            dOut: dln1, x: x, mean: mean1([n]), rstd: rstd1([n]), gamma: inputLayerNorm.gamma.value)
-        ResidualAdd.forward(out: dx, a: dx, b: dx1)
+        if !config.postLayerNorm { ResidualAdd.forward(out: dx, a: dx, b: dx1) }
         return dx
     }
 }

@@ -15,10 +15,13 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
     /// N(0, initStd²) for every weight; the two projections that feed the residual stream use
     /// initStd / √(2·layers), as Megatron's scaled_init_method_normal.
     public var initStd: Double
+    /// The original BERT order (the paper's Figure 7): each residual starts from the layer norm's
+    /// output instead of its input, Megatron's apply_residual_connection_post_layernorm.
+    public var postLayerNorm: Bool
 
     public init(layers: Int, hidden: Int, heads: Int, ffnHidden: Int? = nil, causal: Bool = true,
                 attentionDropout: Double = 0.1, hiddenDropout: Double = 0.1, gelu: GeLUForm = .erf,
-                layerNormEpsilon: Double = 1e-5, initStd: Double = 0.02) {
+                layerNormEpsilon: Double = 1e-5, initStd: Double = 0.02, postLayerNorm: Bool = false) {
         self.layers = layers
         self.hidden = hidden
         self.heads = heads
@@ -29,6 +32,7 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
         self.gelu = gelu
         self.layerNormEpsilon = layerNormEpsilon
         self.initStd = initStd
+        self.postLayerNorm = postLayerNorm
     }
 
     public var headDimension: Int { hidden / heads }
