@@ -42,7 +42,7 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
 
     /// Waits until every rank has finished its part of `call`.
     private func depart(_ call: CollectiveCall) throws {
-        _ = try group.rendezvous(rank: rank, posting: .init(call: call), sequence: sequence)
+        _ = try group.rendezvous(rank: rank, posting: .init(call: call), sequence: sequence, departing: true)
     }
 
     private func invalid(_ call: CollectiveCall, _ reason: String) -> CollectiveError {

@@ -47,11 +47,16 @@ final class InProcessGroup: @unchecked Sendable {
     /// Posts `posting` as group rank `rank` and returns every rank's posting once all have
     /// arrived. Throws the mismatch if the calls disagree, a timeout naming the absent ranks,
     /// or the world's failure.
-    func rendezvous(rank: Int, posting: Posting, sequence: Int) throws -> Outcome {
+    ///
+    /// `departing`: the rendezvous that ends a collective, after which the peers stop touching
+    /// this rank's buffers. It ignores the world's failure, since every peer is already past
+    /// the arrival and only copying, so it will come; leaving early would let the caller free
+    /// a buffer a peer is still reading.
+    func rendezvous(rank: Int, posting: Posting, sequence: Int, departing: Bool = false) throws -> Outcome {
         let lock = fabric.lock
         lock.lock()
         defer { lock.unlock() }
-        if let failure = fabric.failure { throw failure }
+        if !departing, let failure = fabric.failure { throw failure }
         let deadline = monotonicDeadline(after: fabric.timeout)
         let entered = generation
         pending[rank] = posting
@@ -62,9 +67,9 @@ final class InProcessGroup: @unchecked Sendable {
         } else {
             var spins = 0
             while generation == entered {
-                if let failure = fabric.failure { throw failure }
-                let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
-                if !gone.isEmpty {
+                if !departing, let failure = fabric.failure { throw failure }
+                if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {
+                    let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
                     let error = CollectiveError.ranksFinished(
                         group: label, sequence: sequence, call: posting.call, ranks: gone)
                     fabric.poisonLocked(error)
