@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["TensorCore", "CMPI"]),
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
+        .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -38,6 +39,7 @@ let package = Package(
             "Collectives",
             "Datasets",
             "TensorParallel",
+            "Models",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
