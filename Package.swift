@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .target(name: "Experiments", dependencies: []),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -40,6 +41,7 @@ let package = Package(
             "Datasets",
             "TensorParallel",
             "Models",
+            "Experiments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

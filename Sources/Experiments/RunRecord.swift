@@ -1,0 +1,89 @@
+import Foundation
+
+/// What one run of a named experiment leaves in `results/NAME/run.json`: enough to rerun it
+/// (the config and the command), to trust it (commit, machine, date, wall time) and to tabulate
+/// it (metrics, loss curves, what was shrunk relative to the paper).
+public struct RunRecord: Codable, Sendable, Equatable {
+    public var experiment: String
+    public var command: String
+    public var gitCommit: String
+    public var machine: MachineDescription
+    /// ISO-8601, UTC.
+    public var date: String
+    public var wallSeconds: Double
+    /// One entry per trained or evaluated model of the experiment, in run order.
+    public var runs: [RunResult]
+    /// How this differs from the paper's setting (sequence length, stride, steps, data).
+    public var shrunk: [String]
+
+    public init(experiment: String, command: String, gitCommit: String, machine: MachineDescription,
+                date: String, wallSeconds: Double, runs: [RunResult], shrunk: [String]) {
+        self.experiment = experiment
+        self.command = command
+        self.gitCommit = gitCommit
+        self.machine = machine
+        self.date = date
+        self.wallSeconds = wallSeconds
+        self.runs = runs
+        self.shrunk = shrunk
+    }
+
+    /// Reads `results/NAME/run.json`.
+    public static func load(_ path: String) throws -> RunRecord {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ExperimentError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        do {
+            return try JSONDecoder().decode(RunRecord.self, from: data)
+        } catch {
+            throw ExperimentError.malformedRecord(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Writes the record as sorted, pretty JSON, through a temporary file renamed when complete.
+    public func save(_ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(try encoder.encode(self), to: path)
+    }
+}
+
+/// One model's outcome within an experiment run.
+public struct RunResult: Codable, Sendable, Equatable {
+    /// The run's id within the experiment ("gpt-small", "bert-post-ln-deep").
+    public var id: String
+    /// The training config as JSON, or the benchmark's settings.
+    public var config: String
+    public var metrics: [String: Double]
+    /// (step, loss) pairs, in step order.
+    public var lossCurve: [[Double]]
+    public var wallSeconds: Double
+
+    public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double) {
+        self.id = id
+        self.config = config
+        self.metrics = metrics
+        self.lossCurve = lossCurve
+        self.wallSeconds = wallSeconds
+    }
+}
+
+/// Writes `data` to a temporary name beside `path` and renames it, so a reader never sees half a file.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: temporary)
+        if FileManager.default.fileExists(atPath: path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: url)
+        }
+    } catch {
+        throw ExperimentError.unwritable(path: path, reason: error.localizedDescription)
+    }
+}
