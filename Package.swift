@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .target(name: "Training", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore",
+                                                 "HDF5Files", "Datasets"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -48,5 +50,7 @@ let package = Package(
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
+                                                         "TensorCore", "HDF5Files", "Datasets"]),
     ]
 )
