@@ -42,6 +42,7 @@ let package = Package(
             "Datasets",
             "TensorParallel",
             "Models",
+            "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -38,7 +38,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
             return "\(file): checkpoint format version \(found), this build reads version \(supported); use the matching build"
         case let .tensorMismatch(file, mismatches):
             return "\(file): the checkpoint does not fit the model (\(mismatches.count) tensor\(mismatches.count == 1 ? "" : "s")):\n"
-                + mismatches.map { "  - \($0)" }.joined(separator: "\n")
+                + mismatches.prefix(12).map { "  - \($0)" }.joined(separator: "\n")
+                + (mismatches.count > 12 ? "\n  - … and \(mismatches.count - 12) more" : "")
                 + "\n  build the model with the config the checkpoint records (its `config` attribute)"
         case let .settingMismatch(file, setting, checkpoint, run):
             return "\(file): \(setting) is \(checkpoint) in the checkpoint but \(run) in this run; make them agree"
