@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .target(name: "Training", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore",
+                                                 "HDF5Files", "Datasets"]),
         .target(name: "Experiments", dependencies: []),
 
         .executableTarget(name: "megatron", dependencies: [
@@ -41,6 +43,7 @@ let package = Package(
             "Datasets",
             "TensorParallel",
             "Models",
+            "Training",
             "Experiments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -51,5 +54,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
+                                                         "TensorCore", "HDF5Files", "Datasets"]),
     ]
 )

@@ -1,0 +1,224 @@
+import Collectives
+import Datasets
+import Foundation
+import HDF5Files
+import TensorCore
+import TensorParallel
+
+/// Where a run stands, besides its tensors: what a resumed run needs to continue exactly.
+public struct TrainingState: Codable, Sendable, Equatable {
+    /// Optimizer steps taken.
+    public var step: Int
+    /// The loader position of the next step's first micro-batch.
+    public var dataPosition: LoaderPosition
+    /// Dropout masks are a function of (seed, step, site, element), so the seed and the step are
+    /// the whole RNG state.
+    public var dropoutSeed: UInt64
+    /// Step → mean loss, for the records.
+    public var lossCurve: [LossPoint]
+
+    public init(step: Int, dataPosition: LoaderPosition, dropoutSeed: UInt64, lossCurve: [LossPoint]) {
+        self.step = step
+        self.dataPosition = dataPosition
+        self.dropoutSeed = dropoutSeed
+        self.lossCurve = lossCurve
+    }
+}
+
+public struct LossPoint: Codable, Sendable, Equatable {
+    /// The step number, counting from 1.
+    public var step: Int
+    public var loss: Double
+
+    public init(step: Int, loss: Double) {
+        self.step = step
+        self.loss = loss
+    }
+}
+
+/// What a checkpoint says about the model besides its tensors.
+public struct CheckpointModelInfo: Sendable, Equatable {
+    /// The run's config as JSON (`TrainingConfig.json()`), recorded for people and tools.
+    public var configJSON: String
+    public var paddedVocabSize: Int
+
+    public init(configJSON: String, paddedVocabSize: Int) {
+        self.configJSON = configJSON
+        self.paddedVocabSize = paddedVocabSize
+    }
+}
+
+/// A checkpoint is one HDF5 file holding the full logical (tp = 1) tensors, so any tp × dp layout
+/// loads it by slicing (`Partition.shard`) with no conversion tool:
+///
+///     /model/<parameter name>                     the parameter, e.g. /model/layers.0.attention.query_key_value.weight
+///     /optimizer/first_moment/<parameter name>    AdamW's m, full logical shape
+///     /optimizer/second_moment/<parameter name>   AdamW's v
+///     /training/loss_steps, /training/losses      the loss curve so far
+///     attributes of /: format, format_version, scalar_type, config (JSON), padded_vocab_size,
+///                      step, data_position (JSON), dropout_seed (decimal)
+///
+/// Written under a temporary name and renamed when complete, so a crash mid-write never
+/// replaces or corrupts an earlier checkpoint.
+public enum Checkpoint {
+    public static let format = "megatron-swift checkpoint"
+    public static let formatVersion = 1
+
+    /// Collective over `grid.world`: the tensor-parallel ranks of data-parallel rank 0 gather each
+    /// tensor and world rank 0 writes the file; `afterCommit` runs on world rank 0 once the file
+    /// is in place (the directory prunes old checkpoints there). Every rank throws if rank 0 failed.
+    public static func write<T: TensorScalar & HDF5Scalar>(
+        to path: String, optimizer: Optimizer<T>, grid: ProcessGrid, model: CheckpointModelInfo,
+        state: TrainingState, afterCommit: () throws -> Void = {}
+    ) throws {
+        var failure: (any Error)?
+        if grid.dataParallelRank == 0 {
+            let group = TensorParallelGroup(grid.tensorParallel)
+            var file: HDF5File?
+            var groups: (model: HDF5Group, first: HDF5Group, second: HDF5Group)?
+            if grid.worldRank == 0 {
+                do {
+                    let f = try HDF5File(creating: path)
+                    try writeAttributes(f.root, model: model, state: state, scalar: T.self)
+                    let optimizerGroup = try f.root.createGroup("optimizer")
+                    groups = (try f.root.createGroup("model"), try optimizerGroup.createGroup("first_moment"),
+                              try optimizerGroup.createGroup("second_moment"))
+                    let training = try f.root.createGroup("training")
+                    try training.createDataset("loss_steps", state.lossCurve.map { Int64($0.step) })
+                    try training.createDataset("losses", state.lossCurve.map(\.loss))
+                    file = f
+                } catch {
+                    failure = error
+                }
+            }
+            // Every rank of the group takes part in each gather even when rank 0 already failed.
+            for p in optimizer.parameters.parameters {
+                let moments = optimizer.moments(of: p)
+                for (tensor, target) in [(p.value, groups?.model), (moments.first, groups?.first), (moments.second, groups?.second)] {
+                    let full = try ParameterSet.gathered(tensor, of: p, group: group)
+                    guard let target, failure == nil else { continue }
+                    do {
+                        try target.createDataset(p.name, UnsafeBufferPointer(full.buffer), shape: full.shape)
+                    } catch {
+                        failure = error
+                    }
+                }
+            }
+            if let file, failure == nil {
+                do {
+                    try file.commit()
+                    try afterCommit()
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        let status = Tensor<Double>(shape: [1], values: [failure == nil ? 0 : 1])
+        try grid.world.broadcast(status, root: 0)
+        if let failure { throw failure }
+        if status.pointer[0] != 0 { throw CheckpointError.writeFailedOnRankZero(file: path) }
+    }
+
+    /// What `read` found besides the tensors.
+    public struct Contents: Sendable, Equatable {
+        public var state: TrainingState
+        public var model: CheckpointModelInfo
+    }
+
+    /// Loads the checkpoint at `path` into `optimizer`'s parameters and moments, each rank taking
+    /// its shard of every full tensor. Needs no communication. Every tensor's stored shape is
+    /// checked against the model before anything is read; all mismatches are reported together.
+    public static func read<T: TensorScalar & HDF5Scalar>(
+        from path: String, into optimizer: Optimizer<T>, group: TensorParallelGroup,
+        expectedPaddedVocabSize: Int? = nil
+    ) throws -> Contents {
+        let file = try HDF5File(reading: path, remedy: "resume from another checkpoint (an earlier one is kept)")
+        defer { file.close() }
+        let root = file.root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "no `format` attribute saying \"\(format)\"")
+        }
+        let version = Int(try root.attribute("format_version", as: Int64.self))
+        guard version == formatVersion else {
+            throw CheckpointError.unsupportedVersion(file: path, found: version, supported: formatVersion)
+        }
+        let contents = try readAttributes(root, path: path)
+        if let expected = expectedPaddedVocabSize, expected != contents.model.paddedVocabSize {
+            throw CheckpointError.settingMismatch(file: path, setting: "padded_vocab_size",
+                                                  checkpoint: "\(contents.model.paddedVocabSize)", run: "\(expected)")
+        }
+
+        let groups = try ["model", "optimizer/first_moment", "optimizer/second_moment"].map { name in
+            try name.split(separator: "/").reduce(root) { try $0.group(String($1)) }
+        }
+        var mismatches: [TensorMismatch] = []
+        var datasets: [[HDF5Dataset]] = []
+        let names = Set(optimizer.parameters.parameters.map(\.name))
+        for (groupName, group) in zip(["/model", "/optimizer/first_moment", "/optimizer/second_moment"], groups) {
+            var found: [HDF5Dataset] = []
+            for p in optimizer.parameters.parameters {
+                guard group.contains(p.name) else {
+                    mismatches.append(TensorMismatch(name: "\(groupName)/\(p.name)", checkpointShape: nil, modelShape: p.fullShape))
+                    continue
+                }
+                let dataset = try group.dataset(p.name)
+                if dataset.shape != p.fullShape {
+                    mismatches.append(TensorMismatch(name: "\(groupName)/\(p.name)", checkpointShape: dataset.shape,
+                                                     modelShape: p.fullShape))
+                }
+                found.append(dataset)
+            }
+            for extra in try group.names().sorted() where !names.contains(extra) {
+                let shape = try group.dataset(extra).shape
+                mismatches.append(TensorMismatch(name: "\(groupName)/\(extra)", checkpointShape: shape, modelShape: nil))
+            }
+            datasets.append(found)
+        }
+        if !mismatches.isEmpty { throw CheckpointError.tensorMismatch(file: path, mismatches: mismatches) }
+
+        for (i, p) in optimizer.parameters.parameters.enumerated() {
+            let moments = optimizer.moments(of: p)
+            for (which, target) in [p.value, moments.first, moments.second].enumerated() {
+                let full = Tensor<T>(shape: p.fullShape, values: try datasets[which][i].read(as: T.self))
+                target.assign(p.partition.shard(full, rank: group.rank, size: group.size))
+            }
+        }
+        optimizer.stepsTaken = contents.state.step
+        return contents
+    }
+
+    private static func writeAttributes<T>(_ root: HDF5Group, model: CheckpointModelInfo, state: TrainingState,
+                                           scalar: T.Type) throws {
+        try root.setAttribute("format", format)
+        try root.setAttribute("format_version", Int64(formatVersion))
+        try root.setAttribute("scalar_type", "\(T.self)")
+        try root.setAttribute("config", model.configJSON)
+        try root.setAttribute("padded_vocab_size", Int64(model.paddedVocabSize))
+        try root.setAttribute("step", Int64(state.step))
+        try root.setAttribute("data_position", String(decoding: try JSONEncoder().encode(state.dataPosition), as: UTF8.self))
+        try root.setAttribute("dropout_seed", String(state.dropoutSeed))
+    }
+
+    private static func readAttributes(_ root: HDF5Group, path: String) throws -> Contents {
+        let positionText = try root.stringAttribute("data_position")
+        guard let position = try? JSONDecoder().decode(LoaderPosition.self, from: Data(positionText.utf8)) else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "data_position \"\(positionText)\" is not a loader position")
+        }
+        let seedText = try root.stringAttribute("dropout_seed")
+        guard let seed = UInt64(seedText) else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "dropout_seed \"\(seedText)\" is not an unsigned integer")
+        }
+        let training = try root.group("training")
+        let steps = try training.dataset("loss_steps").read(as: Int64.self)
+        let losses = try training.dataset("losses").read(as: Double.self)
+        guard steps.count == losses.count else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "\(steps.count) loss steps for \(losses.count) losses")
+        }
+        let curve = zip(steps, losses).map { LossPoint(step: Int($0), loss: $1) }
+        let state = TrainingState(step: Int(try root.attribute("step", as: Int64.self)), dataPosition: position,
+                                  dropoutSeed: seed, lossCurve: curve)
+        let model = CheckpointModelInfo(configJSON: try root.stringAttribute("config"),
+                                        paddedVocabSize: Int(try root.attribute("padded_vocab_size", as: Int64.self)))
+        return Contents(state: state, model: model)
+    }
+}
