@@ -48,5 +48,7 @@ let package = Package(
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "HDF5Files"],
+                    exclude: ["Reference"]),
     ]
 )
