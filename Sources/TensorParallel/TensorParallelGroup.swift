@@ -47,18 +47,3 @@ public struct TensorParallelGroup: @unchecked Sendable {
         }
     }
 }
-
-/// A tensor reused across steps: reallocated only when the shape it must hold changes, so a
-/// training loop at a fixed batch shape allocates its activations once.
-struct Reusable<T: TensorScalar> {
-    private var tensor: Tensor<T>?
-
-    init() {}
-
-    mutating func callAsFunction(_ shape: [Int]) -> Tensor<T> {
-        if let t = tensor, t.shape == shape { return t }
-        let t = Tensor<T>(zeros: shape)
-        tensor = t
-        return t
-    }
-}

@@ -76,19 +76,24 @@ public struct StepContext: Sendable {
 
 /// Dropout on a replicated activation [batch·seq, width]: the same mask on every rank of a
 /// tensor-parallel group (it depends on the global token index only), as Megatron's default stream.
-struct HiddenDropout<T: TensorScalar> {
-    let site: String
-    let probability: Double
+public struct HiddenDropout<T: TensorScalar> {
+    public let site: String
+    public let probability: Double
+
+    public init(site: String, probability: Double) {
+        self.site = site
+        self.probability = probability
+    }
 
     // x: [N, w] in place.
-    func forward(_ x: Tensor<T>, context: StepContext) {
+    public func forward(_ x: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
                         offset: context.batchOffset * context.sequence * x.lastDimension)
     }
 
     // dx: [N, w] in place.
-    func backward(_ dx: Tensor<T>, context: StepContext) {
+    public func backward(_ dx: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),
                          offset: context.batchOffset * context.sequence * dx.lastDimension)

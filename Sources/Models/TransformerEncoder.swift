@@ -1,0 +1,45 @@
+import TensorCore
+import TensorParallel
+
+/// The stack of transformer layers and the final layer norm, shared by GPT and BERT.
+final class TransformerEncoder<T: TensorScalar> {
+    let layers: [ParallelTransformerLayer<T>]
+    let finalLayerNorm: LayerNormParameters<T>
+    let epsilon: T
+
+    private var input: Tensor<T>?
+    private var output = Reusable<T>(), mean = Reusable<T>(), rstd = Reusable<T>()
+    private var gradient = Reusable<T>()
+
+    init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup) {
+        layers = (0..<config.layers).map {
+            ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group)
+        }
+        finalLayerNorm = LayerNormParameters(name: "final_layernorm", width: config.hidden,
+                                             initializer: initializer, group: group)
+        epsilon = T(config.layerNormEpsilon)
+    }
+
+    var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + finalLayerNorm.parameters }
+
+    // x: [b·s, h] → [b·s, h]
+    func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
+        var h = x
+        for layer in layers { h = try layer.forward(h, context: context) }
+        input = h
+        let out = output(h.shape)
+        LayerNorm.forward(out: out, mean: mean([h.rows]), rstd: rstd([h.rows]), x: h,
+                          gamma: finalLayerNorm.gamma.value, beta: finalLayerNorm.beta.value, epsilon: epsilon)
+        return out
+    }
+
+    // dy: [b·s, h] → dx: [b·s, h]
+    func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
+        guard let h = input else { preconditionFailure("TransformerEncoder.backward before forward") }
+        var g = gradient(h.shape)
+        LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
+                           dOut: dy, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
+        for layer in layers.reversed() { g = try layer.backward(g) }
+        return g
+    }
+}
