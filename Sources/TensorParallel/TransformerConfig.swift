@@ -74,8 +74,8 @@ public struct StepContext: Sendable {
     }
 }
 
-/// Dropout on a replicated activation [batch·seq, width]: the same mask on every rank of a
-/// tensor-parallel group (it depends on the global token index only), as Megatron's default stream.
+/// Dropout on a replicated activation [batch·rows, width]: the same mask on every rank of a
+/// tensor-parallel group (it depends on the global element index only), as Megatron's default stream.
 public struct HiddenDropout<T: TensorScalar> {
     public let site: String
     public let probability: Double
@@ -89,13 +89,19 @@ public struct HiddenDropout<T: TensorScalar> {
     public func forward(_ x: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
-                        offset: context.batchOffset * context.sequence * x.lastDimension)
+                        offset: firstIndex(x, context))
     }
 
     // dx: [N, w] in place.
     public func backward(_ dx: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),
-                         offset: context.batchOffset * context.sequence * dx.lastDimension)
+                         offset: firstIndex(dx, context))
+    }
+
+    /// The global index of x's first element: x holds this rank's `batch` sequences, one or
+    /// more rows each (tokens, or one pooled row), after `batchOffset` sequences on other ranks.
+    func firstIndex(_ x: Tensor<T>, _ context: StepContext) -> Int {
+        context.batchOffset * (x.rows / context.batch) * x.lastDimension
     }
 }

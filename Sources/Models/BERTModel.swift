@@ -1,0 +1,137 @@
+import TensorCore
+import TensorParallel
+
+/// One micro-batch of BERT pretraining data, `batch × sequence` tokens.
+public struct BERTInput: Sendable {
+    public var tokens: [Int32]
+    public var tokenTypes: [Int32]
+    /// 1 for real tokens, 0 for padding (hidden as attention keys).
+    public var paddingMask: [Float]
+    /// The original token at each masked position (anything elsewhere).
+    public var maskedLabels: [Int32]
+    /// 1 at the positions the masked-LM loss scores.
+    public var maskedLossMask: [Float]
+    /// One per sequence: 1 when its two segments were swapped (sentence order), else 0.
+    public var binaryLabels: [Int32]
+
+    public init(tokens: [Int32], tokenTypes: [Int32], paddingMask: [Float], maskedLabels: [Int32],
+                maskedLossMask: [Float], binaryLabels: [Int32]) {
+        self.tokens = tokens
+        self.tokenTypes = tokenTypes
+        self.paddingMask = paddingMask
+        self.maskedLabels = maskedLabels
+        self.maskedLossMask = maskedLossMask
+        self.binaryLabels = binaryLabels
+    }
+}
+
+/// BERT pretraining (paper §2, Fig. 2b; Megatron's bert_model): the masked-LM head (dense, GeLU,
+/// layer norm, tied vocabulary-parallel logits plus a vocabulary-parallel bias) and the binary
+/// sentence-order head on the pooled [CLS] state. Loss = masked-LM mean + binary mean.
+public final class BERTModel<T: TensorScalar>: TrainableModel {
+    public let config: BERTConfig
+    public let tensorParallel: TensorParallelGroup
+    public let parameters: ParameterSet<T>
+    let body: BERTEncoder<T>
+    let transform: ReplicatedLinear<T>
+    let transformNorm: LayerNormParameters<T>
+    let logits: VocabParallelLogits<T>
+    let crossEntropy: VocabParallelCrossEntropy<T>
+    let binaryHead: ReplicatedLinear<T>
+
+    private var context: StepContext?
+    private var transformed: Tensor<T>?
+    private var activated = Reusable<T>(), normed = Reusable<T>(), mean = Reusable<T>(), rstd = Reusable<T>()
+    private var activatedGradient = Reusable<T>(), transformGradient = Reusable<T>()
+    private var mlmLossGradient = Reusable<T>()
+    private var binaryLosses = Reusable<T>(), binaryLogSumExp = Reusable<T>(), binaryLogitGradient = Reusable<T>()
+    private var binaryLossGradient = Reusable<T>()
+
+    public init(config: BERTConfig, seed: UInt64, group: TensorParallelGroup) {
+        self.config = config
+        tensorParallel = group
+        let initializer = ParameterInitializer(seed: seed)
+        body = BERTEncoder(config: config, initializer: initializer, group: group)
+        transform = ReplicatedLinear(name: "lm_head.dense", inFeatures: config.hidden, outFeatures: config.hidden,
+                                     initStd: config.initStd, initializer: initializer, group: group)
+        transformNorm = LayerNormParameters(name: "lm_head.layernorm", width: config.hidden,
+                                            initializer: initializer, group: group)
+        logits = VocabParallelLogits(embedding: body.embedding.wordEmbeddings, biasName: "lm_head.bias",
+                                     initializer: initializer, group: group)
+        crossEntropy = VocabParallelCrossEntropy(vocabRange: body.embedding.wordEmbeddings.vocabRange, group: group)
+        binaryHead = ReplicatedLinear(name: "binary_head", inFeatures: config.hidden, outFeatures: 2,
+                                      initStd: config.initStd, initializer: initializer, group: group)
+        parameters = ParameterSet(body.parameters + transform.parameters + transformNorm.parameters
+                                  + logits.parameters + binaryHead.parameters)
+    }
+
+    public var trainingFLOPsPerSequence: Double { config.trainingFLOPs(sequence: config.maxPositions) }
+
+    /// Masked-LM losses per position [b·s], this rank's MLM logits [b·s, V/t] and the binary
+    /// logits [b, 2].
+    public func forward(_ input: BERTInput, context: StepContext) throws
+        -> (maskedLosses: Tensor<T>, maskedLogits: Tensor<T>, binaryLogits: Tensor<T>) {
+        precondition(input.tokens.count == context.tokens && input.binaryLabels.count == context.batch,
+                     "BERTModel: \(input.tokens.count) tokens and \(input.binaryLabels.count) labels for batch \(context.batch) × sequence \(context.sequence)")
+        let context = BERTEncoder<T>.masked(context, paddingMask: input.paddingMask)
+        self.context = context
+        let hidden = try body.forward(tokens: input.tokens, tokenTypes: input.tokenTypes, context: context)
+        let t = transform.forward(hidden)
+        transformed = t
+        let g = activated(t.shape)
+        GeLU.forward(out: g, x: t, form: config.gelu)
+        let n = normed(t.shape)
+        LayerNorm.forward(out: n, mean: mean([t.rows]), rstd: rstd([t.rows]), x: g, gamma: transformNorm.gamma.value,
+                          beta: transformNorm.beta.value, epsilon: T(config.layerNormEpsilon))
+        let z = logits.forward(n)
+        let ignore = input.maskedLossMask.map { $0 == 0 }
+        let losses = try crossEntropy.forward(logits: z, targets: input.maskedLabels, ignore: ignore)
+        let binary = binaryHead.forward(body.pool(hidden, context: context))
+        return (losses, z, binary)
+    }
+
+    public func loss(_ input: BERTInput, context: StepContext) throws -> LossReport {
+        let out = try forward(input, context: context)
+        return report(maskedLM: maskedMean(out.maskedLosses, input.maskedLossMask),
+                      binary: binaryLoss(out.binaryLogits, labels: input.binaryLabels))
+    }
+
+    public func forwardBackward(_ input: BERTInput, context: StepContext, lossScale: Double) throws -> LossReport {
+        let out = try forward(input, context: context)
+        guard let context = self.context, let t = transformed else { preconditionFailure("BERTModel: no forward state") }
+        let mlm = maskedMean(out.maskedLosses, input.maskedLossMask)
+        let binary = binaryLoss(out.binaryLogits, labels: input.binaryLabels)
+
+        let dMLM = mlmLossGradient([out.maskedLosses.count])
+        fillMaskedMeanGradient(dMLM, input.maskedLossMask, scale: lossScale)
+        let dn = try logits.backward(crossEntropy.backward(dMLM))
+        let dg = activatedGradient(t.shape)
+        LayerNorm.backward(dx: dg, dGamma: transformNorm.gamma.gradient, dBeta: transformNorm.beta.gradient,
+                           dOut: dn, x: activated(t.shape), mean: mean([t.rows]), rstd: rstd([t.rows]),
+                           gamma: transformNorm.gamma.value)
+        let dt = transformGradient(t.shape)
+        GeLU.backward(dx: dt, dOut: dg, x: t, form: config.gelu)
+        let dHidden = transform.backward(dt)
+
+        let dBinary = binaryLogitGradient(out.binaryLogits.shape)
+        let dLosses = binaryLossGradient([context.batch])
+        dLosses.fill(T(lossScale / Double(context.batch)))
+        CrossEntropy.backward(dLogits: dBinary, dLosses: dLosses, logits: out.binaryLogits,
+                              logSumExp: binaryLogSumExp([context.batch]), targets: input.binaryLabels)
+        body.poolBackward(binaryHead.backward(dBinary), into: dHidden, context: context)
+        try body.backward(dHidden)
+        return report(maskedLM: mlm, binary: binary)
+    }
+
+    /// Mean cross-entropy of the binary logits [b, 2]; keeps the log-sum-exp for the backward.
+    func binaryLoss(_ logits: Tensor<T>, labels: [Int32]) -> Double {
+        let b = logits.rows
+        let losses = binaryLosses([b])
+        CrossEntropy.forward(losses: losses, logSumExp: binaryLogSumExp([b]), logits: logits, targets: labels)
+        return maskedMean(losses, nil)
+    }
+
+    func report(maskedLM: Double, binary: Double) -> LossReport {
+        LossReport(total: maskedLM + binary, parts: ["mlm": maskedLM, "binary": binary])
+    }
+}
