@@ -9,7 +9,8 @@ How to run it by hand (CPU only, offline apart from the pip install; no model do
     /tmp/venv-ref/bin/pip install transformers h5py
     /tmp/venv-ref/bin/python scripts/reference/model_golden.py        # rewrite the three files
 
-Run it from the repository root. Versions used for the committed files: torch 2.13.0+cpu,
+Run it from the repository root. Tests/ModelsTests/ReferenceFiles.swift loads the files;
+GPTReferenceTests and BERTReferenceTests compare our models with them at several tp sizes. Versions used for the committed files: torch 2.13.0+cpu,
 transformers 5.24.0, h5py 3.16.0 (each file records its own in attributes).
 
 What it does, per file, from one seed:
