@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "HDF5Files"],
+                    exclude: ["Reference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
                                                          "TensorCore", "HDF5Files", "Datasets"]),
     ]
