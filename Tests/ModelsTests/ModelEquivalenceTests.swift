@@ -7,7 +7,7 @@ import TensorParallel
 /// One forward + backward of a whole model at tp × dp against the same model at tp = dp = 1 on
 /// every rank: the loss (dp-averaged) and every gradient shard must match the serial ones.
 /// Returns the worst relative differences of the loss and of the gradients.
-func modelEquivalence<M: TrainableModel>(
+func modelEquivalence<M: TrainableModel & SendableMetatype>(
     tp: Int, dp: Int, batch: Int, sequence: Int,
     build: @escaping @Sendable (TensorParallelGroup) -> M,
     input: @escaping @Sendable (_ first: Int, _ count: Int) -> M.Batch
