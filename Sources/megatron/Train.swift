@@ -1,13 +1,9 @@
 import ArgumentParser
 import Collectives
-import Datasets
-import Foundation
-import Models
-import TensorParallel
 import Training
 
-/// `megatron train`: a GPT run from a JSON training config, at the config's tp × dp, with
-/// checkpoints that `--resume` continues from.
+/// `megatron train`: a GPT or BERT run from a JSON training config, at the config's tp × dp,
+/// with checkpoints that `--resume` continues from.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -44,68 +40,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let config = try TrainingConfig.load(path: self.config, overrides: overrides)
-        guard config.model.family == .gpt else {
-            throw ValidationError("model.family \"\(config.model.family.rawValue)\": megatron train builds GPT models; "
-                                  + "BERT training needs the BERT model, which this build does not have yet")
-        }
-        if config.model.ffnHidden != 4 * config.model.hidden || config.model.postLayerNorm {
-            throw ValidationError("model.ffn_hidden must be 4 × hidden and model.post_layernorm false for GPT "
-                                  + "(got \(config.model.ffnHidden) and \(config.model.postLayerNorm))")
-        }
+        let run = TrainingRun(config: config, resume: resume, peakGFLOPs: peakGFLOPs)
+        try run.validate()
         let t = config.training
-        let paddedVocab = config.model.paddedVocab(tensorParallel: t.tensorParallel)
-        let configJSON = try config.json()
-        let resume = self.resume, peakGFLOPs = self.peakGFLOPs
         _ = try backend.engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
-            let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
-            let model = GPTModel<Float>(config: Self.gptConfig(config.model, paddedVocab: paddedVocab), seed: t.seed,
-                                        group: TensorParallelGroup(grid.tensorParallel))
-            let optimizer = Optimizer(parameters: model.parameters, schedule: t.schedule, hyperparameters: t.adamW,
-                                      maxGradientNorm: t.clipGradient > 0 ? t.clipGradient : nil)
-            let trainer = Trainer(model: model, optimizer: optimizer, grid: grid,
-                                  options: TrainerOptions(microBatchSize: t.microBatch, microBatches: t.microBatches,
-                                                          sequenceLength: config.model.sequenceLength, dropoutSeed: t.seed,
-                                                          logInterval: t.logInterval, totalSteps: t.steps,
-                                                          peakGFLOPs: peakGFLOPs))
-            var position = LoaderPosition.start
-            if let resume {
-                let path = try CheckpointDirectory(path: resume).latest()
-                let contents = try trainer.restore(from: path, expectedPaddedVocabSize: paddedVocab)
-                let recorded = try TrainingConfig.decode(Data(contents.model.configJSON.utf8), source: "\(path) (config attribute)")
-                guard recorded.model == config.model else {
-                    throw CheckpointError.settingMismatch(file: path, setting: "the model section",
-                                                          checkpoint: try recorded.json(), run: configJSON)
-                }
-                position = contents.state.dataPosition
-                if grid.worldRank == 0 { print("resumed from \(path) at step \(trainer.step)") }
-            }
-            let file = try TokenFile(path: t.trainData, kind: .gptDocuments,
-                                     remedy: "check training.train_data, or run `megatron prepare` to make it")
-            guard file.header.vocabSize == config.model.vocabSize else {
-                throw ValidationError("\(t.trainData) was tokenized with a vocabulary of \(file.header.vocabSize), "
-                                      + "model.vocab_size is \(config.model.vocabSize); make them equal")
-            }
-            var data = try GPTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
-                                     dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
-                                     position: position)
-                .map { GPTInput(tokens: $0.tokens, labels: $0.labels) }
-            let plan = t.checkpointDirectory.map {
-                CheckpointPlan(directory: CheckpointDirectory(path: $0, keep: t.keepCheckpoints),
-                               interval: t.checkpointInterval,
-                               model: CheckpointModelInfo(configJSON: configJSON, paddedVocabSize: paddedVocab))
-            }
-            if grid.worldRank == 0 {
-                print("training \(config.model.family.rawValue): \(config.model.layers) layers, hidden \(config.model.hidden), "
-                      + "tp \(t.tensorParallel) × dp \(t.dataParallel), \(model.parameters.values.count) parameter elements per rank, "
-                      + "global batch \(t.globalBatch) = \(t.microBatches) micro-batches × \(t.microBatch) × dp \(t.dataParallel)")
-            }
-            try trainer.train(until: t.steps, data: &data, checkpoints: plan) { print($0) }
+            try run.run(world: world) { print($0) }
         }
-    }
-
-    static func gptConfig(_ m: ModelSection, paddedVocab: Int) -> GPTConfig {
-        GPTConfig(layers: m.layers, hidden: m.hidden, heads: m.heads, maxPositions: m.maxPositions, vocabSize: m.vocabSize,
-                  paddedVocabSize: paddedVocab, gelu: m.gelu, attentionDropout: m.attentionDropout,
-                  hiddenDropout: m.hiddenDropout, initStd: m.initStd, layerNormEpsilon: m.layerNormEpsilon)
     }
 }
