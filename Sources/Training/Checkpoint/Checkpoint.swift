@@ -187,6 +187,38 @@ public enum Checkpoint {
         return contents
     }
 
+    /// Loads only the weights of the checkpoint at `path` into `parameters`, by name: how a
+    /// fine-tuning run starts from a pretrained model (RACE from a BERT checkpoint). Parameters
+    /// the checkpoint lacks keep their initialisation (the new head) and tensors the model lacks
+    /// are skipped (the pretraining heads); both lists come back so the caller can say so.
+    /// Shapes must match; every mismatch is reported together.
+    public static func readWeights<T: TensorScalar & HDF5Scalar>(
+        from path: String, into parameters: ParameterSet<T>, group: TensorParallelGroup
+    ) throws -> (initialized: [String], skipped: [String]) {
+        let file = try HDF5File(reading: path, remedy: "point at a checkpoint written by megatron train")
+        defer { file.close() }
+        let root = file.root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "no `format` attribute saying \"\(format)\"")
+        }
+        let weights = try root.group("model")
+        let stored = Set(try weights.names())
+        var mismatches: [TensorMismatch] = []
+        for p in parameters.parameters where stored.contains(p.name) {
+            let shape = try weights.dataset(p.name).shape
+            if shape != p.fullShape {
+                mismatches.append(TensorMismatch(name: "/model/\(p.name)", checkpointShape: shape, modelShape: p.fullShape))
+            }
+        }
+        if !mismatches.isEmpty { throw CheckpointError.tensorMismatch(file: path, mismatches: mismatches) }
+        for p in parameters.parameters where stored.contains(p.name) {
+            let full = Tensor<T>(shape: p.fullShape, values: try weights.dataset(p.name).read(as: T.self))
+            p.value.assign(p.partition.shard(full, rank: group.rank, size: group.size))
+        }
+        let names = Set(parameters.parameters.map(\.name))
+        return (parameters.parameters.map(\.name).filter { !stored.contains($0) }, stored.subtracting(names).sorted())
+    }
+
     private static func writeAttributes<T>(_ root: HDF5Group, model: CheckpointModelInfo, state: TrainingState,
                                            scalar: T.Type) throws {
         try root.setAttribute("format", format)
