@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
+        .target(name: "Tasks", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -40,6 +41,7 @@ let package = Package(
             "Datasets",
             "TensorParallel",
             "Models",
+            "Tasks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,5 +51,6 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
     ]
 )
