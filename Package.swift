@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
         .target(name: "Training", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore",
                                                  "HDF5Files", "Datasets"]),
-        .target(name: "Experiments", dependencies: []),
+        .target(name: "Tasks", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
+        .target(name: "Experiments", dependencies: ["Training", "Tasks", "Models", "TensorParallel", "Collectives",
+                                                    "Datasets"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -45,6 +47,7 @@ let package = Package(
             "Models",
             "Training",
             "Experiments",
+            "Tasks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,5 +60,6 @@ let package = Package(
                     exclude: ["Reference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
                                                          "TensorCore", "HDF5Files", "Datasets"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
     ]
 )

@@ -1,0 +1,120 @@
+import Collectives
+import Datasets
+import Models
+import Tasks
+import Testing
+import TensorCore
+import TensorParallel
+
+@Suite struct VocabParallelArgmaxTests {
+    /// Rows with a tie across shards (ids 2 and 5), a tie inside one shard (5 and 7), a unique
+    /// maximum in the last shard (6) and all-equal logits (0): the lowest id wins every tie.
+    static let logits: [[Double]] = [
+        [0, 1, 3, 0, 1, 3, 2, 0],
+        [0, 1, 2, 0, 1, 4, 2, 4],
+        [9, 1, 2, 0, 1, 4, 9.5, 4],
+        [1, 1, 1, 1, 1, 1, 1, 1],
+    ]
+    static let expected = [2, 5, 6, 0]
+
+    @Test(arguments: [1, 2, 4])
+    func lowestIDWinsAcrossShards(tp: Int) throws {
+        let results = try onGrid(tp: tp, dp: 1) { grid in
+            let width = 8 / tp, rank = grid.tensorParallelRank
+            let local = Self.logits.flatMap { $0[(rank * width)..<((rank + 1) * width)] }
+            return try VocabParallelArgmax.argmax(Tensor<Double>(shape: [4, width], values: local), vocabStart: rank * width,
+                                                  group: TensorParallelGroup(grid.tensorParallel))
+        }
+        for ids in results { #expect(ids == Self.expected) }
+    }
+}
+
+@Suite struct LAMBADAAccuracyTests {
+    static func file() throws -> TokenFile {
+        try TokenFile(path: TinyFixture.files().lambadaPrepared, kind: .lambada, remedy: "test")
+    }
+
+    /// A model that predicts token k at every position: an example is right iff every target
+    /// token is k, whatever its context.
+    @Test(arguments: [(1, 1), (2, 1), (2, 2)])
+    func favouriteTokenModelDecidesAsExpected(tp: Int, dp: Int) throws {
+        let vocab = try Self.file().header.vocabSize
+        let (k, j) = (Int32(vocab - 3), Int32(5))
+        let examples: [LAMBADAAccuracy.Example] = [
+            .init(context: [1, 2, 3], target: [k]), .init(context: [4], target: [k, k]),
+            .init(context: [7, 8], target: [k, j]), .init(context: [k, k], target: [j]),
+            .init(context: [9, 9, 9, 9], target: [j, k]),
+        ]
+        let task = LAMBADAAccuracy(examples: examples, vocabSize: vocab)
+        let config = tinyGPT(vocabSize: vocab, positions: 8)
+        let results = try onGrid(tp: tp, dp: dp) { grid in
+            let model = GPTModel<Float>(config: config, seed: 2, group: TensorParallelGroup(grid.tensorParallel))
+            makeFavour(model, token: Int(k))
+            return try task.evaluate(model: model, dataParallel: grid.dataParallel, batch: 2)
+        }
+        for result in results {
+            #expect(result.correctByExample == [true, true, false, false, false])
+            #expect(result.correct == 2 && result.total == 5 && result.truncated == 0)
+        }
+    }
+
+    /// The greedy continuation of each tiny-file context, computed with plain forwards and an
+    /// argmax over the serial model's whole logits: examples whose target is that continuation
+    /// are right, the others right only where the file's target happens to equal it.
+    @Test func greedyTargetsAreRightAtEveryGrid() throws {
+        let file = try Self.file()
+        let original = try LAMBADAAccuracy(file: file)
+        let positions = original.examples.map { $0.context.count + $0.target.count }.max()!
+        let config = tinyGPT(vocabSize: file.header.vocabSize, positions: positions)
+        let greedy = try onGrid(tp: 1, dp: 1) { grid in
+            let model = GPTModel<Double>(config: config, seed: 7, group: TensorParallelGroup(grid.tensorParallel))
+            return try original.examples.map { e -> [Int32] in
+                var tokens = e.context
+                for _ in e.target {
+                    let n = tokens.count
+                    let logits = try model.forward(GPTInput(tokens: tokens, labels: tokens),
+                                                   context: StepContext(step: 0, batch: 1, sequence: n, dropoutSeed: 0, training: false)).logits
+                    let last = Array(logits.array[((n - 1) * config.paddedVocabSize)..<(n * config.paddedVocabSize)])
+                    tokens.append(Int32(last.firstIndex(of: last.max()!)!))
+                }
+                return Array(tokens.suffix(e.target.count))
+            }
+        }[0]
+        let mixed = original.examples.enumerated().map { i, e in
+            i % 2 == 0 ? LAMBADAAccuracy.Example(context: e.context, target: greedy[i]) : e
+        }
+        let expected = mixed.enumerated().map { i, e in e.target == greedy[i] }
+        #expect(expected.filter { $0 }.count >= mixed.count / 2)
+        let task = LAMBADAAccuracy(examples: mixed, vocabSize: file.header.vocabSize)
+        for (tp, dp) in [(1, 1), (2, 1), (2, 2), (1, 3)] {
+            let results = try onGrid(tp: tp, dp: dp) { grid in
+                let model = GPTModel<Double>(config: config, seed: 7, group: TensorParallelGroup(grid.tensorParallel))
+                return try task.evaluate(model: model, dataParallel: grid.dataParallel, batch: 5)
+            }
+            for result in results {
+                #expect(result.correctByExample == expected, "tp \(tp) dp \(dp)")
+                #expect(result.total == mixed.count && result.truncated == 0)
+            }
+        }
+    }
+
+    /// A context too long for the sequence keeps its last s + 1 − len(target) tokens.
+    @Test func longContextsAreCutOnTheLeft() throws {
+        let file = try Self.file()
+        let task = try LAMBADAAccuracy(file: file)
+        let s = 12
+        let cut = task.examples.map { e in
+            LAMBADAAccuracy.Example(context: Array(e.context.suffix(s + 1 - e.target.count)), target: e.target)
+        }
+        let config = tinyGPT(vocabSize: file.header.vocabSize, positions: 64)
+        let (short, manual) = try onGrid(tp: 1, dp: 1) { grid in
+            let model = GPTModel<Double>(config: config, seed: 8, group: TensorParallelGroup(grid.tensorParallel))
+            return (try task.evaluate(model: model, dataParallel: grid.dataParallel, sequence: s),
+                    try LAMBADAAccuracy(examples: cut, vocabSize: file.header.vocabSize)
+                        .evaluate(model: model, dataParallel: grid.dataParallel, sequence: s))
+        }[0]
+        #expect(short.truncated == task.examples.filter { $0.context.count + $0.target.count > s + 1 }.count)
+        #expect(short.truncated > 0 && manual.truncated == 0)
+        #expect(short.correctByExample == manual.correctByExample)
+    }
+}
