@@ -95,6 +95,7 @@ public struct ResultTables {
 /// Four significant digits, no exponent for ordinary magnitudes.
 func formatNumber(_ x: Double) -> String {
     if x == 0 { return "0" }
+    if x == x.rounded() && abs(x) < 1e9 { return String(Int(x)) }
     if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.3e", x) }
     let digits = Swift.max(0, 3 - Int(floor(log10(abs(x)))))
     return String(format: "%.\(digits)f", x)

@@ -65,7 +65,7 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
                                   + logits.parameters + binaryHead.parameters)
     }
 
-    public var trainingFLOPsPerSequence: Double { config.trainingFLOPs(sequence: config.maxPositions) }
+    public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     /// Masked-LM losses per position [b·s], this rank's MLM logits [b·s, V/t] and the binary
     /// logits [b, 2].

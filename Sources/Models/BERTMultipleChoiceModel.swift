@@ -49,7 +49,7 @@ public final class BERTMultipleChoiceModel<T: TensorScalar>: TrainableModel {
         parameters = ParameterSet(body.parameters + head.parameters)
     }
 
-    public var trainingFLOPsPerSequence: Double { config.trainingFLOPs(sequence: config.maxPositions) }
+    public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     /// The choices' scores: [questions, choices].
     public func forward(_ input: MultipleChoiceInput, context: StepContext) throws -> Tensor<T> {

@@ -45,7 +45,7 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
         parameters = ParameterSet(embedding.parameters + encoder.parameters)
     }
 
-    public var trainingFLOPsPerSequence: Double { config.trainingFLOPs(sequence: config.maxPositions) }
+    public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     /// Per-position cross-entropy [b·s] and this rank's logits [b·s, V/t], identical losses on every rank.
     public func forward(_ input: GPTInput, context: StepContext) throws -> (losses: Tensor<T>, logits: Tensor<T>) {

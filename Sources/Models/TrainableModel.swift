@@ -20,8 +20,9 @@ public protocol TrainableModel: AnyObject {
     /// Forward only (no dropout unless `context.training`), for validation losses.
     func loss(_ batch: Batch, context: StepContext) throws -> LossReport
 
-    /// Model FLOPs of one forward + backward over one sequence (the formula is the model's to state).
-    var trainingFLOPsPerSequence: Double { get }
+    /// Model FLOPs of one forward + backward over one sequence of `length` tokens (the formula
+    /// is the model's to state).
+    func trainingFLOPs(sequenceLength length: Int) -> Double
 }
 
 /// A micro-batch's loss and the terms it is made of ("lm", "mlm", "sop", "race").

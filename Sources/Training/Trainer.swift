@@ -192,14 +192,14 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
     }
 
     /// The log line for `record`; its rates and mean loss cover the steps since the last line.
-    /// Model FLOP/s = trainingFLOPsPerSequence × sequences per step × steps / seconds: the model's
+    /// Model FLOP/s = trainingFLOPs(sequenceLength:) × sequences per step × steps / seconds: the model's
     /// own count of the work (no recomputation counted), over every rank of the world.
     func logLine(_ record: StepRecord) -> String {
         defer { window = (0, 0, 0) }
         let steps = Double(window.steps), seconds = max(window.seconds, 1e-12)
         let sequences = Double(globalBatch) * steps
         let tokensPerSecond = sequences * Double(options.sequenceLength) / seconds
-        let flops = model.trainingFLOPsPerSequence * sequences / seconds
+        let flops = model.trainingFLOPs(sequenceLength: options.sequenceLength) * sequences / seconds
         var fields = [
             "step \(record.step)/\(options.totalSteps)",
             "loss \(String(format: "%.6f", window.loss / steps))",

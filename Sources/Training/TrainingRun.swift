@@ -14,12 +14,17 @@ public struct TrainingRun: Sendable {
     public var resume: String?
     public var resumeIfPresent: Bool
     public var peakGFLOPs: Double?
+    /// A pretraining checkpoint to fine-tune from: the run then trains BERT's multiple-choice
+    /// model on a `race` file (training.train_data), its body starting from these weights.
+    public var finetuneFrom: String?
 
-    public init(config: TrainingConfig, resume: String? = nil, resumeIfPresent: Bool = false, peakGFLOPs: Double? = nil) {
+    public init(config: TrainingConfig, resume: String? = nil, resumeIfPresent: Bool = false, peakGFLOPs: Double? = nil,
+                finetuneFrom: String? = nil) {
         self.config = config
         self.resume = resume
         self.resumeIfPresent = resumeIfPresent
         self.peakGFLOPs = peakGFLOPs
+        self.finetuneFrom = finetuneFrom
     }
 
     /// What a finished run reports, identical on every rank.
@@ -61,6 +66,9 @@ public struct TrainingRun: Sendable {
         if m.family == .gpt && m.postLayerNorm {
             problems.append(ConfigProblem(keyPath: "model.post_layernorm", problem: "GPT-2 is pre-LN; the switch is BERT's (Figure 7)"))
         }
+        if finetuneFrom != nil && m.family != .bert {
+            problems.append(ConfigProblem(keyPath: "model.family", problem: "fine-tuning for multiple choice starts from BERT"))
+        }
         if m.sequenceLength > m.maxPositions {
             problems.append(ConfigProblem(keyPath: "model.sequence_length", problem: "longer than model.max_positions (\(m.maxPositions))"))
         }
@@ -81,6 +89,27 @@ public struct TrainingRun: Sendable {
                               dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
                               position: position)
                     .map { GPTInput(tokens: $0.tokens, labels: $0.labels) }
+            }
+        case .bert where finetuneFrom != nil:
+            let file = try dataFile(.race)
+            let model = BERTMultipleChoiceModel<Float>(config: bertConfig, seed: t.seed, group: group)
+            if let pretrained = finetuneFrom, try checkpointToResume() == nil {
+                let loaded = try Checkpoint.readWeights(from: pretrained, into: model.parameters, group: group)
+                if grid.worldRank == 0 {
+                    log("fine-tuning from \(pretrained): new \(loaded.initialized.joined(separator: ", ")); "
+                        + "unused \(loaded.skipped.joined(separator: ", "))")
+                }
+            }
+            return try drive(model, grid: grid, sequencesPerSample: 4, log: log) { position in
+                let loader = try RACELoader(file: file, microBatch: t.microBatch, dpRank: grid.dataParallelRank,
+                                            dpSize: grid.dataParallel.size, seed: t.seed, shuffles: true, position: position)
+                guard loader.sequenceLength == config.model.sequenceLength, loader.choices == 4 else {
+                    throw TrainingConfigError(source: t.trainData, problems: [ConfigProblem(
+                        keyPath: "model.sequence_length",
+                        problem: "the RACE file holds \(loader.choices) choices of \(loader.sequenceLength) tokens; set sequence_length to \(loader.sequenceLength)")])
+                }
+                return loader.map { MultipleChoiceInput(tokens: $0.tokens, tokenTypes: $0.tokenTypes,
+                                                        paddingMask: $0.paddingMask, labels: $0.labels, choices: 4) }
             }
         case .bert:
             let file = try dataFile(.bertSentences)
@@ -108,15 +137,17 @@ public struct TrainingRun: Sendable {
         return file
     }
 
+    /// `sequencesPerSample`: a multiple-choice sample (a question) is 4 sequences.
     func drive<Model: TrainableModel, Source: MicroBatchSource>(
-        _ model: Model, grid: ProcessGrid, log: @escaping (String) -> Void,
+        _ model: Model, grid: ProcessGrid, sequencesPerSample: Int = 1, log: @escaping (String) -> Void,
         loader: (LoaderPosition) throws -> Source
     ) throws -> Outcome where Model.Scalar == Float, Source.Batch == Model.Batch {
         let t = config.training
         let optimizer = Optimizer(parameters: model.parameters, schedule: t.schedule, hyperparameters: t.adamW,
                                   maxGradientNorm: t.clipGradient > 0 ? t.clipGradient : nil)
         let trainer = Trainer(model: model, optimizer: optimizer, grid: grid,
-                              options: TrainerOptions(microBatchSize: t.microBatch, microBatches: t.microBatches,
+                              options: TrainerOptions(microBatchSize: t.microBatch * sequencesPerSample,
+                                                      microBatches: t.microBatches,
                                                       sequenceLength: config.model.sequenceLength, dropoutSeed: t.seed,
                                                       logInterval: t.logInterval, totalSteps: t.steps,
                                                       peakGFLOPs: peakGFLOPs))
@@ -150,7 +181,7 @@ public struct TrainingRun: Sendable {
         let sequences = Double(records.count * trainer.globalBatch)
         return Outcome(lossCurve: trainer.lossCurve, steps: trainer.step,
                        tokensPerSecond: seconds > 0 ? sequences * Double(config.model.sequenceLength) / seconds : 0,
-                       modelTFLOPs: seconds > 0 ? sequences * model.trainingFLOPsPerSequence / seconds / 1e12 : 0,
+                       modelTFLOPs: seconds > 0 ? sequences * model.trainingFLOPs(sequenceLength: config.model.sequenceLength) / seconds / 1e12 : 0,
                        seconds: seconds, parameterCount: model.parameters.values.count)
     }
 

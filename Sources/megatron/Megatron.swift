@@ -5,5 +5,5 @@ struct Megatron: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "megatron",
         abstract: "Megatron-LM (Shoeybi et al., 2019) at CPU scale: tensor × data parallel GPT-2 and BERT.",
-        subcommands: [Bench.self, Verify.self, Tokenize.self, Prepare.self, Train.self])
+        subcommands: [Run.self, Train.self, Prepare.self, Tables.self, Verify.self, Bench.self, Tokenize.self])
 }

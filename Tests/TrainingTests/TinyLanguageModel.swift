@@ -47,8 +47,8 @@ final class TinyLanguageModel: TrainableModel {
         parameters = ParameterSet(embedding.parameters + layers.flatMap(\.parameters))
     }
 
-    var trainingFLOPsPerSequence: Double {
-        let (l, h, v, s) = (Double(layers.count), Double(hidden), Double(Self.vocab), Double(8))
+    func trainingFLOPs(sequenceLength length: Int) -> Double {
+        let (l, h, v, s) = (Double(layers.count), Double(hidden), Double(Self.vocab), Double(length))
         return s * (6 * (12 * l * h * h + v * h) + 12 * l * s * h)
     }
 

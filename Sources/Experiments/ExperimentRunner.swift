@@ -1,0 +1,155 @@
+import Collectives
+import Datasets
+import Foundation
+import Models
+import Tasks
+import TensorParallel
+import Training
+
+/// Runs a named experiment: prepares missing data, trains (or fine-tunes) each run, evaluates it
+/// from its final checkpoint, and records everything in `results/NAME/run.json`. Interrupted, it
+/// picks up where it stopped: a finished run's result is kept in `results/NAME/runs/ID.json`
+/// and skipped, an unfinished one resumes from its newest checkpoint.
+public struct ExperimentRunner {
+    public let spec: ExperimentSpec
+    public let command: String
+    /// Runs `megatron prepare ARGS…` in-process (the CLI supplies it).
+    public let prepare: ([String]) throws -> Void
+    public let log: @Sendable (String) -> Void
+
+    public init(spec: ExperimentSpec, command: String, prepare: @escaping ([String]) throws -> Void,
+                log: @escaping @Sendable (String) -> Void) {
+        self.spec = spec
+        self.command = command
+        self.prepare = prepare
+        self.log = log
+    }
+
+    var resultsDirectory: String { "results/\(spec.name)" }
+    func checkpointDirectory(_ run: ExperimentSpec.RunSpec) -> String {
+        run.train.training.checkpointDirectory ?? "checkpoints/\(spec.name)/\(run.id)"
+    }
+
+    @discardableResult
+    public func run() throws -> RunRecord {
+        let start = Date()
+        for step in spec.prepare where !FileManager.default.fileExists(atPath: step.creates) {
+            log("prepare: megatron prepare \(step.args.joined(separator: " "))")
+            try prepare(step.args)
+        }
+        var results: [RunResult] = []
+        for run in spec.runs {
+            let saved = "\(resultsDirectory)/runs/\(run.id).json"
+            if let data = FileManager.default.contents(atPath: saved),
+               let done = try? JSONDecoder().decode(RunResult.self, from: data) {
+                log("\(run.id): done earlier, kept (\(saved))")
+                results.append(done)
+                continue
+            }
+            let result = try execute(run)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(result), to: saved)
+            results.append(result)
+        }
+        let record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(),
+                               machine: .current(), date: ISO8601DateFormatter().string(from: Date()),
+                               wallSeconds: results.reduce(0) { $0 + $1.wallSeconds }, runs: results, shrunk: spec.shrunk)
+        try record.save("\(resultsDirectory)/run.json")
+        log("\(spec.name): recorded \(resultsDirectory)/run.json (\(Int(Date().timeIntervalSince(start))) s this sitting)")
+        return record
+    }
+
+    /// Trains and evaluates one run on an in-process world of tp × dp ranks.
+    func execute(_ run: ExperimentSpec.RunSpec) throws -> RunResult {
+        var config = run.train
+        config.training.checkpointDirectory = checkpointDirectory(run)
+        let pretrained = try run.finetuneFrom.map { id -> String in
+            let source = spec.runs.first { $0.id == id }!   // ExperimentSpec.load checked the id
+            return try CheckpointDirectory(path: checkpointDirectory(source)).latest()
+        }
+        let training = TrainingRun(config: config, resumeIfPresent: true, finetuneFrom: pretrained)
+        try training.validate()
+        let t = config.training
+        let started = Date()
+        let log = self.log, id = run.id, evaluations = run.evaluate
+        let outcomes = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
+            let outcome = try training.run(world: world) { log("\(id): \($0)") }
+            let metrics = try Self.evaluate(evaluations, training: training, world: world) { log("\(id): \($0)") }
+            return (outcome, metrics)
+        }
+        let (outcome, evaluated) = outcomes[0]
+        var metrics = evaluated
+        let tail = outcome.lossCurve.suffix(Swift.max(1, outcome.lossCurve.count / 10))
+        metrics["train.final_loss"] = tail.reduce(0) { $0 + $1.loss } / Double(tail.count)
+        metrics["train.steps"] = Double(outcome.steps)
+        metrics["train.parameters_per_rank"] = Double(outcome.parameterCount)
+        if outcome.tokensPerSecond > 0 {
+            metrics["train.tokens_per_s"] = outcome.tokensPerSecond
+            metrics["train.model_tflops"] = outcome.modelTFLOPs
+        }
+        for (key, value) in run.paper { metrics["paper.\(key)"] = value }
+        return RunResult(id: run.id, config: try config.json(), metrics: metrics,
+                         lossCurve: outcome.lossCurve.map { [Double($0.step), $0.loss] },
+                         wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Evaluates the run's final checkpoint on every rank; the metrics are the same on all.
+    static func evaluate(_ evaluations: [ExperimentSpec.Evaluation], training: TrainingRun, world: any Communicator,
+                         log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
+        guard !evaluations.isEmpty, let directory = training.config.training.checkpointDirectory else { return [:] }
+        let t = training.config.training
+        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
+        let group = TensorParallelGroup(grid.tensorParallel)
+        let checkpoint = try CheckpointDirectory(path: directory).latest()
+        let progress: EvaluationProgressHandler = { p in if world.rank == 0 { log(p.line) } }
+        var metrics: [String: Double] = [:]
+        for e in evaluations {
+            switch e.task {
+            case "wikitext103":
+                let model = GPTModel<Float>(config: training.gptConfig, seed: t.seed, group: group)
+                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
+                let file = try TokenFile(path: e.data[0], kind: .evaluationStream, remedy: "run `megatron prepare wikitext --split eval`")
+                let r = try WikiTextPerplexity(file: file).evaluate(
+                    model: model, dataParallel: grid.dataParallel, sequence: training.config.model.sequenceLength,
+                    stride: e.stride ?? 32, batch: e.batch ?? 8, progress: progress)
+                metrics["wikitext103.adjusted_ppl"] = r.adjustedPerplexity
+                metrics["wikitext103.token_ppl"] = r.tokenPerplexity
+                metrics["wikitext103.token_ratio"] = r.tokenRatio
+            case "lambada":
+                let model = GPTModel<Float>(config: training.gptConfig, seed: t.seed, group: group)
+                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
+                let file = try TokenFile(path: e.data[0], kind: .lambada, remedy: "run `megatron prepare lambada`")
+                let r = try LAMBADAAccuracy(file: file).evaluate(
+                    model: model, dataParallel: grid.dataParallel, sequence: training.config.model.sequenceLength,
+                    batch: e.batch ?? 8, progress: progress)
+                metrics["lambada.accuracy"] = r.accuracy
+            default:
+                let model = BERTMultipleChoiceModel<Float>(config: training.bertConfig, seed: t.seed, group: group)
+                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
+                let files = try e.data.map { path in
+                    (name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                     file: try TokenFile(path: path, kind: .race, remedy: "run `megatron prepare race`"))
+                }
+                let r = try RACEEvaluation.evaluate(model: model, files: files, dataParallel: grid.dataParallel,
+                                                    batch: e.batch ?? 4, progress: progress)
+                for f in r.files { metrics["race.\(f.name).accuracy"] = f.accuracy }
+                metrics["race.accuracy"] = r.accuracy
+            }
+        }
+        return metrics
+    }
+
+    func gitCommit() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return process.terminationStatus == 0 ? text.trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+    }
+}

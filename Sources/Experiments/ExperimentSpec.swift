@@ -1,0 +1,96 @@
+import Foundation
+import Training
+
+/// A named experiment, `experiments/NAME.json`: what to prepare, which models to train or
+/// fine-tune (each with a full training config), how to evaluate them, and the paper's figures
+/// for the analogue of each run. See experiments/README.md for the keys.
+public struct ExperimentSpec: Sendable {
+    public var name: String
+    public var description: String
+    /// What differs from the paper's setting, recorded with every result.
+    public var shrunk: [String]
+    public var prepare: [PrepareStep]
+    public var runs: [RunSpec]
+
+    /// `megatron prepare ARGS…`, run when `creates` does not exist yet.
+    public struct PrepareStep: Sendable, Codable, Equatable {
+        public var creates: String
+        public var args: [String]
+    }
+
+    public struct RunSpec: Sendable {
+        public var id: String
+        public var train: TrainingConfig
+        /// For a RACE fine-tuning run: the id of the pretraining run whose weights it starts from.
+        public var finetuneFrom: String?
+        public var evaluate: [Evaluation]
+        public var paper: [String: Double]
+    }
+
+    public struct Evaluation: Sendable, Codable, Equatable {
+        /// "wikitext103", "lambada" or "race".
+        public var task: String
+        /// Prepared files; RACE takes several (dev, test), the others one.
+        public var data: [String]
+        public var stride: Int?
+        public var batch: Int?
+    }
+
+    public static func load(_ path: String) throws -> ExperimentSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ExperimentError.unreadable(path: path, reason: "no such file")
+        }
+        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw ExperimentError.malformedSpec(path: path, reason: "not a JSON object")
+        }
+        var problems: [String] = []
+        let known: Set<String> = ["name", "description", "shrunk", "prepare", "runs"]
+        problems += root.keys.filter { !known.contains($0) }.sorted().map { "unknown key \($0)" }
+        func decode<V: Decodable>(_ type: V.Type, _ value: Any?, _ key: String) -> V? {
+            guard let value, let json = try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed) else {
+                problems.append("\(key) is missing")
+                return nil
+            }
+            do { return try JSONDecoder().decode(V.self, from: json) } catch {
+                problems.append("\(key): \(error)")
+                return nil
+            }
+        }
+        let name = decode(String.self, root["name"], "name") ?? ""
+        let description = decode(String.self, root["description"], "description") ?? ""
+        let shrunk = decode([String].self, root["shrunk"] ?? [String](), "shrunk") ?? []
+        let prepare = decode([PrepareStep].self, root["prepare"] ?? [Any](), "prepare") ?? []
+        var runs: [RunSpec] = []
+        for (i, entry) in ((root["runs"] as? [[String: Any]]) ?? []).enumerated() {
+            let key = "runs[\(i)]"
+            let runKeys: Set<String> = ["id", "train", "finetune_from", "evaluate", "paper"]
+            problems += entry.keys.filter { !runKeys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
+            let id = decode(String.self, entry["id"], "\(key).id") ?? "run\(i)"
+            var train: TrainingConfig?
+            if let section = entry["train"], let json = try? JSONSerialization.data(withJSONObject: section) {
+                do { train = try TrainingConfig.decode(json, source: "\(path) \(key).train") } catch {
+                    problems.append("\(error)")
+                }
+            } else {
+                problems.append("\(key).train is missing")
+            }
+            let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
+            let paper = decode([String: Double].self, entry["paper"] ?? [String: Double](), "\(key).paper") ?? [:]
+            let from = entry["finetune_from"].flatMap { decode(String.self, $0, "\(key).finetune_from") }
+            if let train {
+                runs.append(RunSpec(id: id, train: train, finetuneFrom: from, evaluate: evaluate, paper: paper))
+            }
+        }
+        if root["runs"] == nil { problems.append("runs is missing") }
+        for run in runs {
+            if let from = run.finetuneFrom, !runs.contains(where: { $0.id == from }) {
+                problems.append("\(run.id).finetune_from names no run: \(from)")
+            }
+            for e in run.evaluate where !["wikitext103", "lambada", "race"].contains(e.task) {
+                problems.append("\(run.id).evaluate: unknown task \(e.task) (wikitext103, lambada or race)")
+            }
+        }
+        if !problems.isEmpty { throw ExperimentError.malformedSpec(path: path, reason: problems.joined(separator: "; ")) }
+        return ExperimentSpec(name: name, description: description, shrunk: shrunk, prepare: prepare, runs: runs)
+    }
+}
