@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `megatron verify model`: a whole GPT or BERT trained `--steps` steps from one seed, dropout
+/// on, at each tp × dp; every step's loss must equal the tp = dp = 1 run's.
+struct VerifyModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Train GPT or BERT a few steps at each tp × dp and compare the loss curves with tp = dp = 1.")
+
+    @Option(help: "Model family: gpt or bert.")
+    var model: LossCurveEquivalence.Family = .gpt
+
+    @Option(parsing: .upToNextOption, help: "Tensor-parallel sizes (each divides 4 heads and the padded vocab 256).")
+    var tp: [Int] = [1, 2, 4]
+
+    @Option(parsing: .upToNextOption, help: "Data-parallel sizes (each divides the global batch of 8 in micro-batches of 2).")
+    var dp: [Int] = [1, 2]
+
+    @Option(help: "Optimizer steps.")
+    var steps: Int = 20
+
+    @Option(help: "Largest relative difference of a step's loss accepted.")
+    var tolerance: Double = 1e-5
+
+    func validate() throws {
+        var problems: [String] = []
+        if steps <= 0 { problems.append("--steps must be positive, got \(steps)") }
+        if !(tolerance > 0) { problems.append("--tolerance must be positive, got \(tolerance)") }
+        problems += tp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--tp \($0) does not divide the 4 heads" }
+        problems += dp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--dp \($0) does not divide 4 micro-batches of 2" }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() throws {
+        var check = LossCurveEquivalence(family: model)
+        check.steps = steps
+        let reference = try check.losses(tp: 1, dp: 1)
+        print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
+              + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
+        print("tp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
+        var failed = false
+        for d in dp {
+            for t in tp where !(t == 1 && d == 1) {
+                let curve = try check.losses(tp: t, dp: d)
+                let worst = zip(curve, reference).map { abs($0 - $1) / abs($1) }.max() ?? 0
+                let ok = worst <= tolerance
+                failed = failed || !ok
+                print("tp=\(t) dp=\(d): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
+                      + "max relative difference per step \(String(format: "%.1e", worst)) \(ok ? "ok" : "FAILED")")
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
+extension LossCurveEquivalence.Family: ExpressibleByArgument {}
