@@ -1,0 +1,58 @@
+import Experiments
+import Foundation
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+@Suite struct ExperimentFilesTests {
+    /// Every named experiment parses, its training configs pass the full config check, and it
+    /// is named after its file, so `megatron run NAME` finds what it says.
+    @Test func everyExperimentFileIsValid() throws {
+        let folder = "\(repositoryRoot)/experiments"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files == ["bert-layernorm.json", "bert-race.json", "gpt2-sizes.json", "smoke.json", "tp-parity.json"])
+        for file in files {
+            let spec = try ExperimentSpec.load("\(folder)/\(file)")
+            #expect(spec.name + ".json" == file)
+            #expect(!spec.runs.isEmpty && !spec.shrunk.isEmpty)
+        }
+    }
+
+    @Test func aMistakeIsNamed() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("""
+            {"name": "bad", "description": "", "runs": [{"id": "a", "train": {"model": {}, "training": {}},
+             "finetune_from": "nowhere", "colour": 1}]}
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try ExperimentSpec.load(path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("unknown key colour") && text.contains("model.layers") && text.contains(path)
+        }
+    }
+}
+
+@Suite struct ResultTablesTests {
+    @Test func tablesPutOursBesidesThePapers() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let record = RunRecord(
+            experiment: "gpt2-sizes", command: "megatron run gpt2-sizes", gitCommit: "abc", machine: .current(),
+            date: "2026-11-26T00:00:00Z", wallSeconds: 60,
+            runs: [RunResult(id: "gpt-4x128", config: "{}", metrics: ["wikitext103.adjusted_ppl": 812.5, "paper.wikitext103.adjusted_ppl": 19.31],
+                             lossCurve: [[1, 10], [2, 9]], wallSeconds: 60)],
+            shrunk: ["sequence 256"])
+        try record.save("\(folder)/gpt2-sizes/run.json")
+        let written = try ResultTables(resultsDirectory: folder).write()
+        #expect(written.count == 3)
+        let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
+        #expect(page.contains("| run | wikitext103.adjusted_ppl | paper.wikitext103.adjusted_ppl |"))
+        #expect(page.contains("| gpt-4x128 | 812.5 | 19.31 |"))
+        #expect(page.contains("- sequence 256"))
+        let svg = try String(contentsOfFile: "\(folder)/gpt2-sizes/loss.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"))
+    }
+}
