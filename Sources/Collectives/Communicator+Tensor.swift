@@ -5,13 +5,13 @@ import TensorCore
 extension Communicator {
     @inlinable
     public func allReduce<T: TensorScalar>(_ tensor: Tensor<T>, op: ReduceOp = .sum) throws {
-        try allReduce(tensor.buffer, op: op)
+        try StepProfiler.measure(.communication) { try allReduce(tensor.buffer, op: op) }
     }
 
     /// `output` holds `size` blocks of `input.count` elements, rank 0's first.
     @inlinable
     public func allGather<T: TensorScalar>(_ input: Tensor<T>, into output: Tensor<T>) throws {
-        try allGather(UnsafeBufferPointer(input.buffer), into: output.buffer)
+        try StepProfiler.measure(.communication) { try allGather(UnsafeBufferPointer(input.buffer), into: output.buffer) }
     }
 
     /// `input` holds `size` blocks of `output.count` elements; this rank keeps block `rank`.
@@ -19,12 +19,14 @@ extension Communicator {
     public func reduceScatter<T: TensorScalar>(
         _ input: Tensor<T>, into output: Tensor<T>, op: ReduceOp = .sum
     ) throws {
-        try reduceScatter(UnsafeBufferPointer(input.buffer), into: output.buffer, op: op)
+        try StepProfiler.measure(.communication) {
+            try reduceScatter(UnsafeBufferPointer(input.buffer), into: output.buffer, op: op)
+        }
     }
 
     @inlinable
     public func broadcast<T: TensorScalar>(_ tensor: Tensor<T>, root: Int) throws {
-        try broadcast(tensor.buffer, root: root)
+        try StepProfiler.measure(.communication) { try broadcast(tensor.buffer, root: root) }
     }
 
     /// `split(color:key:name:)` with the group's name and the color, "world.color1".

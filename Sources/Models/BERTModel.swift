@@ -69,6 +69,7 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
 
     /// Masked-LM losses per position [b·s], this rank's MLM logits [b·s, V/t] and the binary
     /// logits [b, 2].
+    @_specialize(where T == Float)
     public func forward(_ input: BERTInput, context: StepContext) throws
         -> (maskedLosses: Tensor<T>, maskedLogits: Tensor<T>, binaryLogits: Tensor<T>) {
         precondition(input.tokens.count == context.tokens && input.binaryLabels.count == context.batch,
@@ -90,12 +91,14 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
         return (losses, z, binary)
     }
 
+    @_specialize(where T == Float)
     public func loss(_ input: BERTInput, context: StepContext) throws -> LossReport {
         let out = try forward(input, context: context)
         return report(maskedLM: maskedMean(out.maskedLosses, input.maskedLossMask),
                       binary: binaryLoss(out.binaryLogits, labels: input.binaryLabels))
     }
 
+    @_specialize(where T == Float)
     public func forwardBackward(_ input: BERTInput, context: StepContext, lossScale: Double) throws -> LossReport {
         let out = try forward(input, context: context)
         guard let context = self.context, let t = transformed else { preconditionFailure("BERTModel: no forward state") }

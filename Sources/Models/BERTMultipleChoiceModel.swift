@@ -52,6 +52,7 @@ public final class BERTMultipleChoiceModel<T: TensorScalar>: TrainableModel {
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     /// The choices' scores: [questions, choices].
+    @_specialize(where T == Float)
     public func forward(_ input: MultipleChoiceInput, context: StepContext) throws -> Tensor<T> {
         precondition(input.tokens.count == context.tokens && input.labels.count * input.choices == context.batch,
                      "BERTMultipleChoiceModel: \(input.tokens.count) tokens, \(input.labels.count) questions × \(input.choices) choices for batch \(context.batch) × sequence \(context.sequence)")
@@ -65,11 +66,13 @@ public final class BERTMultipleChoiceModel<T: TensorScalar>: TrainableModel {
         return head.forward(d).reshaped([input.labels.count, input.choices])
     }
 
+    @_specialize(where T == Float)
     public func loss(_ input: MultipleChoiceInput, context: StepContext) throws -> LossReport {
         let mean = choiceLoss(try forward(input, context: context), labels: input.labels)
         return LossReport(total: mean, parts: ["choice": mean])
     }
 
+    @_specialize(where T == Float)
     public func forwardBackward(_ input: MultipleChoiceInput, context: StepContext, lossScale: Double) throws -> LossReport {
         let scores = try forward(input, context: context)
         guard let context = self.context else { preconditionFailure("BERTMultipleChoiceModel: no forward state") }

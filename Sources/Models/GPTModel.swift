@@ -48,6 +48,7 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     /// Per-position cross-entropy [b·s] and this rank's logits [b·s, V/t], identical losses on every rank.
+    @_specialize(where T == Float)
     public func forward(_ input: GPTInput, context: StepContext) throws -> (losses: Tensor<T>, logits: Tensor<T>) {
         precondition(input.tokens.count == context.tokens && input.labels.count == context.tokens,
                      "GPTModel: \(input.tokens.count) tokens for batch \(context.batch) × sequence \(context.sequence)")
@@ -57,12 +58,14 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
         return (try crossEntropy.forward(logits: z, targets: input.labels), z)
     }
 
+    @_specialize(where T == Float)
     public func loss(_ input: GPTInput, context: StepContext) throws -> LossReport {
         let losses = try forward(input, context: context).losses
         let mean = maskedMean(losses, input.lossMask)
         return LossReport(total: mean, parts: ["lm": mean])
     }
 
+    @_specialize(where T == Float)
     public func forwardBackward(_ input: GPTInput, context: StepContext, lossScale: Double) throws -> LossReport {
         let losses = try forward(input, context: context).losses
         let mean = maskedMean(losses, input.lossMask)

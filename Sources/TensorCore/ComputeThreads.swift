@@ -35,6 +35,11 @@ public enum ComputeThreads {
 /// The chunk boundaries depend only on `count`, `grain` and the thread count, never on timing.
 @inlinable
 public func parallelChunks(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+    StepProfiler.measure(.kernels) { runChunks(count, grain: grain, body) }
+}
+
+@inlinable
+func runChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     let threads = Swift.min(ComputeThreads.current, Swift.max(1, count / Swift.max(grain, 1)))
     if threads <= 1 {
         body(0..<count)

@@ -17,10 +17,12 @@ public enum GEMM {
         precondition(k == kb, "GEMM.matmul: inner dimensions differ: op(a) \(m)×\(k), op(b) \(kb)×\(n)")
         precondition(c.rows == m && c.lastDimension == n,
                      "GEMM.matmul: output \(c.shape) for a \(m)×\(n) product")
-        T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
-                   alpha: alpha, a: a.pointer, lda: a.lastDimension,
-                   b: b.pointer, ldb: b.lastDimension,
-                   beta: beta, c: c.pointer, ldc: c.lastDimension)
+        StepProfiler.measure(.gemm) {
+            T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
+                       alpha: alpha, a: a.pointer, lda: a.lastDimension,
+                       b: b.pointer, ldb: b.lastDimension,
+                       beta: beta, c: c.pointer, ldc: c.lastDimension)
+        }
     }
 
     /// `batch` independent products c_i = alpha·op(a_i)·op(b_i) + beta·c_i, where matrix i of each
@@ -33,11 +35,13 @@ public enum GEMM {
         b: UnsafePointer<T>, ldb: Int, strideB: Int,
         beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int, strideC: Int
     ) {
-        for i in 0..<batch {
-            T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
-                       alpha: alpha, a: a + i * strideA, lda: lda,
-                       b: b + i * strideB, ldb: ldb,
-                       beta: beta, c: c + i * strideC, ldc: ldc)
+        StepProfiler.measure(.gemm) {
+            for i in 0..<batch {
+                T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
+                           alpha: alpha, a: a + i * strideA, lda: lda,
+                           b: b + i * strideB, ldb: ldb,
+                           beta: beta, c: c + i * strideC, ldc: ldc)
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ public final class ColumnParallelLinear<T: TensorScalar> {
     public var localOutFeatures: Int { weight.value.rows }
 
     // x: [N, in] → [N, out/t], or [N, out] when gatherOutput.
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         let x = CopyToTensorParallelRegion.forward(x)
         input = x
@@ -54,6 +55,7 @@ public final class ColumnParallelLinear<T: TensorScalar> {
     }
 
     // dy: [N, out/t] (or [N, out] when gatherOutput) → dx: [N, in]; dA_r, db_r accumulate.
+    @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
         guard let x = input else { preconditionFailure("ColumnParallelLinear.backward before forward") }
         var dLocal = dy

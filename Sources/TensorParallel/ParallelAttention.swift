@@ -43,11 +43,18 @@ public final class ParallelAttention<T: TensorScalar> {
     var scale: T { 1 / T(config.headDimension).squareRoot() }
 
     // x: [b·s, h] → [b·s, h]
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
         self.context = context
-        let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
         let qkv = try queryKeyValue.forward(x)                      // [b·s, 3·h/t] = [q | k | v]
         self.qkv = qkv
+        let out = StepProfiler.measure(.attention) { core(qkv, context: context) }
+        return try dense.forward(out)
+    }
+
+    // qkv: [b·s, 3·h/t] → softmax(q·kᵀ·scale)·v: [b·s, h/t]
+    private func core(_ qkv: Tensor<T>, context: StepContext) -> Tensor<T> {
+        let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
         let raw = scores([b, nl, s, s])
         let probs = probabilities([b, nl, s, s])
         let out = attended([b * s, hl])
@@ -69,16 +76,23 @@ public final class ParallelAttention<T: TensorScalar> {
                                 b: v, ldb: 3 * hl, strideB: d,
                                 c: out.pointer + i * s * hl, ldc: hl, strideC: d)
         }
-        return try dense.forward(out)
+        return out
     }
 
     // dy: [b·s, h] → dx: [b·s, h]
+    @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
         guard let context, let qkv else { preconditionFailure("ParallelAttention.backward before forward") }
+        let dOut = try dense.backward(dy)                            // [b·s, h/t]
+        let dqkv = StepProfiler.measure(.attention) { coreBackward(dOut, qkv: qkv, context: context) }
+        return try queryKeyValue.backward(dqkv)
+    }
+
+    // dOut: [b·s, h/t] → dqkv: [b·s, 3·h/t]
+    private func coreBackward(_ dOut: Tensor<T>, qkv: Tensor<T>, context: StepContext) -> Tensor<T> {
         let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
         let probs = probabilities([b, nl, s, s])
         let used = usesDropout(context) ? droppedProbabilities([b, nl, s, s]) : probs
-        let dOut = try dense.backward(dy)                            // [b·s, h/t]
         let dProbs = scores([b, nl, s, s])
         let dqkv = qkvGradient([b * s, 3 * hl])
         for i in 0..<b {
@@ -116,7 +130,7 @@ public final class ParallelAttention<T: TensorScalar> {
                                 b: q, ldb: 3 * hl, strideB: d,
                                 c: dq + hl, ldc: 3 * hl, strideC: d)
         }
-        return try queryKeyValue.backward(dqkv)
+        return dqkv
     }
 
     func usesDropout(_ context: StepContext) -> Bool {

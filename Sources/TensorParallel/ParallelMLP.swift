@@ -26,6 +26,7 @@ public final class ParallelMLP<T: TensorScalar> {
     public var parameters: [Parameter<T>] { denseHTo4H.parameters + dense4HToH.parameters }
 
     // x: [N, h] → [N, h]
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         let z = try denseHTo4H.forward(x)
         preActivation = z
@@ -35,6 +36,7 @@ public final class ParallelMLP<T: TensorScalar> {
     }
 
     // dy: [N, h] → dx: [N, h]
+    @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
         guard let z = preActivation else { preconditionFailure("ParallelMLP.backward before forward") }
         let da = try dense4HToH.backward(dy)

@@ -43,6 +43,7 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
     }
 
     // x: [b·s, h] → [b·s, h]
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
         self.context = context
         input = x
@@ -65,6 +66,7 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
     }
 
     // dOut: [b·s, h] → dx: [b·s, h]
+    @_specialize(where T == Float)
     public func backward(_ dOut: Tensor<T>) throws -> Tensor<T> {
         guard let context, let x = input else { preconditionFailure("ParallelTransformerLayer.backward before forward") }
         let n = x.rows

@@ -41,11 +41,13 @@ public final class ParameterSet<T: TensorScalar>: @unchecked Sendable {
         self.parameters = parameters
     }
 
+    @_specialize(where T == Float)
     public func zeroGradients() {
         gradients.fill(0)
     }
 
     /// Averages the gradients over the data-parallel group with a single all-reduce.
+    @_specialize(where T == Float)
     public func averageGradients(over dataParallel: any Communicator) throws {
         guard dataParallel.size > 1 else { return }
         try dataParallel.allReduce(gradients, op: .sum)

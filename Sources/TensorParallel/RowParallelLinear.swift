@@ -38,6 +38,7 @@ public final class RowParallelLinear<T: TensorScalar> {
     public var localInFeatures: Int { weight.value.lastDimension }
 
     // x: [N, in/t] when inputIsParallel, else [N, in] → y: [N, out], identical on every rank.
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         var xLocal = x
         if !inputIsParallel {
@@ -53,6 +54,7 @@ public final class RowParallelLinear<T: TensorScalar> {
     }
 
     // dy: [N, out] → dx: [N, in/t] (or [N, in] gathered); dA_r and the replicated db accumulate.
+    @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
         guard let xLocal = input else { preconditionFailure("RowParallelLinear.backward before forward") }
         let dy = ReduceFromTensorParallelRegion.backward(dy)

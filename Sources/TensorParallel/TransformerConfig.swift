@@ -86,6 +86,7 @@ public struct HiddenDropout<T: TensorScalar> {
     }
 
     // x: [N, w] in place.
+    @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
@@ -93,6 +94,7 @@ public struct HiddenDropout<T: TensorScalar> {
     }
 
     // dx: [N, w] in place.
+    @_specialize(where T == Float)
     public func backward(_ dx: Tensor<T>, context: StepContext) {
         guard context.training, probability > 0 else { return }
         Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),

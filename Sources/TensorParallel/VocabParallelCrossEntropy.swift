@@ -21,6 +21,7 @@ public final class VocabParallelCrossEntropy<T: TensorScalar> {
 
     // logits: [N, V/t], targets: [N] global ids → losses: [N], identical on every rank;
     // ignored rows get loss 0.
+    @_specialize(where T == Float)
     public func forward(logits: Tensor<T>, targets: [Int32], ignore: [Bool]? = nil) throws -> Tensor<T> {
         precondition(logits.lastDimension == vocabRange.count && logits.rows == targets.count,
                      "VocabParallelCrossEntropy: logits \(logits.shape) for \(targets.count) targets and vocab shard \(vocabRange)")
@@ -43,6 +44,7 @@ public final class VocabParallelCrossEntropy<T: TensorScalar> {
     }
 
     // dLosses: [N] → dLogits: [N, V/t] = dLoss · (softmax − onehot(target)) on this shard's columns.
+    @_specialize(where T == Float)
     public func backward(_ dLosses: Tensor<T>) -> Tensor<T> {
         guard let logits else { preconditionFailure("VocabParallelCrossEntropy.backward before forward") }
         let d = logitGradient(logits.shape)

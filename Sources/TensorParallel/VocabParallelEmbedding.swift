@@ -25,6 +25,7 @@ public final class VocabParallelEmbedding<T: TensorScalar> {
     public var parameters: [Parameter<T>] { [weight] }
 
     // ids: [N] → [N, h], identical on every rank.
+    @_specialize(where T == Float)
     public func forward(_ ids: [Int32]) throws -> Tensor<T> {
         self.ids = ids
         let out = output([ids.count, weight.value.lastDimension])
@@ -34,6 +35,7 @@ public final class VocabParallelEmbedding<T: TensorScalar> {
     }
 
     // dOut: [N, h] → the local table's rows accumulate; ids outside the range get nothing.
+    @_specialize(where T == Float)
     public func backward(_ dOut: Tensor<T>) {
         let dOut = ReduceFromTensorParallelRegion.backward(dOut)
         Embedding.backward(dTable: weight.gradient, dOut: dOut, ids: ids, firstRow: vocabRange.lowerBound)

@@ -168,6 +168,15 @@ func parallelPartialSums<T: TensorScalar>(
     _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void,
     combine: (UnsafePointer<T>) -> Void
 ) {
+    StepProfiler.measure(.kernels) { runPartialSums(count, grain: grain, width: width, body, combine: combine) }
+}
+
+@inlinable
+func runPartialSums<T: TensorScalar>(
+    _ count: Int, grain: Int, width: Int,
+    _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void,
+    combine: (UnsafePointer<T>) -> Void
+) {
     let threads = Swift.min(ComputeThreads.current, Swift.max(1, count / Swift.max(grain, 1)))
     let chunk = (count + threads - 1) / Swift.max(threads, 1)
     let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(threads * width, 1))

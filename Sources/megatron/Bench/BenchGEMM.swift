@@ -35,22 +35,17 @@ struct BenchGEMM: ParsableCommand {
         print("OpenBLAS: \(BLASThreads.configuration)")
         print("Swift: GEMM.matmul (the path every layer takes); C: cblas_sgemm called from plain C.")
         print("   pass  threads      M      K      N   Swift GFLOP/s   C GFLOP/s   Swift/C")
+        let peak = GEMMPeak(rows: rows, features: features, repeats: repeats)
         var best: (gflops: Double, threads: Int) = (0, 0)
         var ratios: [Double] = []
         for t in threads {
             BLASThreads.set(t)
             var rates: [Double] = []
-            for m in rows {
-                for k in features {
-                    for n in features {
-                        for pass in GEMMPass.allCases {
-                            let (swift, c) = measure(pass: pass, m: m, k: k, n: n)
-                            rates.append(swift)
-                            ratios.append(swift / c)
-                            print("\(padded(pass.rawValue, 7))  \(padded("\(t)", 7))  \(padded("\(m)", 5))  \(padded("\(k)", 5))  \(padded("\(n)", 5))  \(padded(formatted(swift), 14))  \(padded(formatted(c), 10))  \(padded(formatted(swift / c, 3), 8))")
-                        }
-                    }
-                }
+            for (pass, m, k, n) in peak.shapes {
+                let (swift, c) = measure(pass: pass, m: m, k: k, n: n)
+                rates.append(swift)
+                ratios.append(swift / c)
+                print("\(padded(pass.rawValue, 7))  \(padded("\(t)", 7))  \(padded("\(m)", 5))  \(padded("\(k)", 5))  \(padded("\(n)", 5))  \(padded(formatted(swift), 14))  \(padded(formatted(c), 10))  \(padded(formatted(swift / c, 3), 8))")
             }
             let median = medianOf(rates)
             print("median over shapes at \(t) thread(s): \(formatted(median)) GFLOP/s")
@@ -62,19 +57,9 @@ struct BenchGEMM: ParsableCommand {
 
     /// GFLOP/s of one pass of a linear layer Y[m,n] = X[m,k]·W[k,n], through Swift and from C.
     func measure(pass: GEMMPass, m: Int, k: Int, n: Int) -> (swift: Double, c: Double) {
-        let x = Tensor<Float>(zeros: [m, k]), w = Tensor<Float>(zeros: [k, n])
-        let y = Tensor<Float>(zeros: [m, n])
-        for t in [x, w, y] {
-            for i in 0..<t.count { t.pointer[i] = Float(i % 17) * 0.01 - 0.08 }
-        }
-        let flops = 2.0 * Double(m) * Double(k) * Double(n)
-        let swiftSeconds = medianSeconds(repeats: repeats) {
-            switch pass {
-            case .forward: GEMM.matmul(x, w, into: y)                 // Y = X·W
-            case .dX: GEMM.matmul(y, w, into: x, transB: true)        // dX = dY·Wᵀ
-            case .dW: GEMM.matmul(x, y, into: w, transA: true)        // dW = Xᵀ·dY
-            }
-        }
+        let operands = GEMMOperands(m: m, k: k, n: n)
+        let (x, w, y) = (operands.x, operands.w, operands.y)
+        let swiftSeconds = operands.seconds(pass, repeats: repeats)
         let cSeconds: Double
         switch pass {
         case .forward:
@@ -87,14 +72,6 @@ struct BenchGEMM: ParsableCommand {
             cSeconds = cgemm_reference_median_seconds(1, 0, Int32(k), Int32(n), Int32(m),
                                                       x.pointer, y.pointer, w.pointer, Int32(repeats))
         }
-        return (flops / swiftSeconds / 1e9, flops / cSeconds / 1e9)
+        return (operands.gflops(swiftSeconds), operands.gflops(cSeconds))
     }
-
-    func medianOf(_ values: [Double]) -> Double {
-        values.sorted()[values.count / 2]
-    }
-}
-
-enum GEMMPass: String, CaseIterable {
-    case forward, dX, dW
 }

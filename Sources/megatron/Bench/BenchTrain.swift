@@ -1,0 +1,345 @@
+import ArgumentParser
+import Collectives
+import Foundation
+import Models
+import TensorCore
+import TensorParallel
+
+/// Training throughput of GPT: forward + backward + AdamW on synthetic tokens, with in-process
+/// ranks for tp × dp, against the GEMM peak measured in the same run and the analytic memory.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "GPT training tokens/s, model TFLOP/s against the GEMM peak, memory and a step-time breakdown.",
+        discussion: """
+            Sizes come from --config FILE (a JSON object with any of the keys layers, hidden, heads, \
+            seq, vocab, batch, threads, tp, dp), then the flags, which override the file; the rest \
+            default to config A (6 layers, hidden 512, 8 heads, seq 256, vocab 8192, batch 8, 2 threads). \
+            Dropout is off and GeLU is the tanh form, as in ../shared/peers/torch_gpt_bench.py.
+            """)
+
+    @Option(help: "A JSON file of sizes (keys as the flags: layers, hidden, heads, seq, vocab, batch, threads, tp, dp).")
+    var config: String?
+
+    @Option(help: "Transformer layers.") var layers: Int?
+    @Option(help: "Hidden size.") var hidden: Int?
+    @Option(help: "Attention heads.") var heads: Int?
+    @Option(help: "Sequence length.") var seq: Int?
+    @Option(help: "Tokenizer vocabulary (padded up to a multiple of 128, or of 128·tp if tp does not divide that).")
+    var vocab: Int?
+    @Option(help: "Sequences per step, over all data-parallel ranks.") var batch: Int?
+    @Option(help: "Threads per rank for the kernels and, with one rank, for OpenBLAS.") var threads: Int?
+    @Option(help: "Tensor-parallel ranks (in-process threads).") var tp: Int?
+    @Option(help: "Data-parallel ranks (in-process threads).") var dp: Int?
+
+    @Option(help: "Untimed steps first.") var warmup: Int = 2
+    @Option(help: "Timed steps (the median is reported).") var steps: Int = 5
+    @Option(help: "Timed repetitions per GEMM shape of the peak measurement.") var gemmRepeats: Int = 3
+    @Flag(help: "Print one JSON record as the last line.") var json = false
+
+    func validate() throws {
+        let sizes = try resolved()
+        try sizes.check()
+        if warmup < 0 { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
+        if steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
+        if gemmRepeats <= 0 { throw ValidationError("--gemm-repeats must be positive, got \(gemmRepeats)") }
+    }
+
+    /// The file's sizes overridden by the flags, defaults for the rest.
+    func resolved() throws -> TrainBenchSizes {
+        var sizes = TrainBenchSizes()
+        if let config { sizes = try TrainBenchSizes.load(config) }
+        if let layers { sizes.layers = layers }
+        if let hidden { sizes.hidden = hidden }
+        if let heads { sizes.heads = heads }
+        if let seq { sizes.seq = seq }
+        if let vocab { sizes.vocab = vocab }
+        if let batch { sizes.batch = batch }
+        if let threads { sizes.threads = threads }
+        if let tp { sizes.tp = tp }
+        if let dp { sizes.dp = dp }
+        return sizes
+    }
+
+    func run() throws {
+        let sizes = try resolved()
+        let model = sizes.model
+        let ranks = sizes.tp * sizes.dp
+        let tokens = sizes.batch * sizes.seq
+        let flops = model.trainingFLOPs(sequence: sizes.seq) * Double(sizes.batch)
+        print("GPT: \(sizes.layers) layers, hidden \(sizes.hidden), \(sizes.heads) heads, seq \(sizes.seq), "
+            + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh")
+        print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
+            + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
+        print("model FLOPs/step = batch · s · (6·(12·L·h² + V·h) + 12·L·s·h) = \(formatted(flops / 1e9)) GFLOP "
+            + "(GPTConfig.trainingFLOPs; causal masking not credited)")
+
+        if ranks == 1 { BLASThreads.set(sizes.threads) }
+        let outcome = try TrainingStepBench(sizes: sizes, warmup: warmup, steps: steps).run()
+        let peakResident = Self.peakResidentBytes()
+
+        // The same callers and BLAS threads as the ranks, after training so its buffers do not
+        // count in the memory peak.
+        let gemm = GEMMPeak(repeats: gemmRepeats)
+        let blasThreads = ranks > 1 ? 1 : sizes.threads
+        let rates = try InProcessWorld.run(worldSize: ranks, timeout: 3600) { _ in
+            if ranks == 1 { BLASThreads.set(blasThreads) }
+            return gemm.medianGFLOPs()
+        }
+        let gemmPeak = rates.reduce(0, +)
+
+        let step = outcome.stepSeconds
+        let tokensPerSecond = Double(tokens) / step
+        let modelGFLOPs = flops / step / 1e9
+        print("")
+        print("step: median \(formatted(step * 1e3)) ms over \(steps) steps (slowest rank), loss \(formatted(outcome.loss, 4))")
+        print("tokens/s: \(formatted(tokensPerSecond))")
+        print("model TFLOP/s: \(formatted(modelGFLOPs / 1e3, 4)) (\(formatted(modelGFLOPs)) GFLOP/s)")
+        print("GEMM peak: \(formatted(gemmPeak)) GFLOP/s (bench gemm's median over its shapes, \(ranks) concurrent "
+            + "caller(s) × \(blasThreads) BLAS thread(s), summed)")
+        print("fraction of GEMM peak: \(formatted(100 * modelGFLOPs / gemmPeak)) %")
+
+        print("")
+        print("step time breakdown (mean per timed step, rank 0):")
+        let phases = outcome.phaseSeconds
+        var attributed = 0.0
+        for phase in StepProfiler.Phase.allCases {
+            let seconds = phases[phase] ?? 0
+            attributed += seconds
+            print("  \(padded(formatted(seconds * 1e3), 9)) ms  \(padded(formatted(100 * seconds / outcome.meanStepSeconds), 5)) %  \(phase.name)")
+        }
+        let rest = outcome.meanStepSeconds - attributed
+        print("  \(padded(formatted(rest * 1e3), 9)) ms  \(padded(formatted(100 * rest / outcome.meanStepSeconds), 5)) %  unattributed (model glue)")
+
+        let memory = MemoryEstimate(sizes: sizes, parameters: outcome.localParameters)
+        let perRank = Double(peakResident) / Double(ranks)
+        print("")
+        print("memory per rank: peak resident \(mebibytes(perRank)) MiB"
+            + (ranks > 1 ? " (process VmHWM / \(ranks) ranks: the ranks are threads of one process)" : " (VmHWM)"))
+        print("  analytic \(mebibytes(Double(memory.total))) MiB = parameters \(mebibytes(Double(memory.parameters))) "
+            + "+ gradients \(mebibytes(Double(memory.parameters))) + AdamW moments \(mebibytes(Double(2 * memory.parameters))) "
+            + "+ activations and their gradients \(mebibytes(Double(memory.activations))) MiB "
+            + "(\(outcome.localParameters) parameters on this rank)")
+        print("  peak / analytic: \(formatted(perRank / Double(memory.total), 3))")
+
+        if json {
+            var fields: [(String, String)] = [
+                ("system", "\"megatron-swift\""), ("layers", "\(sizes.layers)"), ("hidden", "\(sizes.hidden)"),
+                ("heads", "\(sizes.heads)"), ("seq", "\(sizes.seq)"), ("vocab", "\(sizes.vocab)"),
+                ("padded_vocab", "\(model.paddedVocabSize)"), ("batch", "\(sizes.batch)"),
+                ("threads", "\(sizes.threads)"), ("tp", "\(sizes.tp)"), ("dp", "\(sizes.dp)"),
+                ("median_step_s", "\(step)"), ("tokens_per_s", "\(tokensPerSecond)"),
+                ("model_gflops", "\(modelGFLOPs)"), ("model_tflops", "\(modelGFLOPs / 1e3)"),
+                ("gemm_peak_gflops", "\(gemmPeak)"), ("gemm_peak_fraction", "\(modelGFLOPs / gemmPeak)"),
+                ("flops_per_step", "\(flops)"), ("loss", "\(outcome.loss)"),
+                ("peak_resident_bytes_per_rank", "\(Int(perRank))"), ("analytic_bytes_per_rank", "\(memory.total)"),
+                ("parameters_per_rank", "\(outcome.localParameters)"),
+            ]
+            for phase in StepProfiler.Phase.allCases {
+                fields.append(("\(phase)_s", "\(phases[phase] ?? 0)"))
+            }
+            fields.append(("unattributed_s", "\(rest)"))
+            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        }
+    }
+
+    /// The process's peak resident set (VmHWM in /proc/self/status), in bytes; 0 where there is none.
+    static func peakResidentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
+        let kib = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kib * 1024
+    }
+
+    func mebibytes(_ bytes: Double) -> String { formatted(bytes / 1_048_576) }
+}
+
+/// The sizes `bench train` runs, as flags and as the keys of a --config JSON file.
+struct TrainBenchSizes: Codable {
+    var layers = 6, hidden = 512, heads = 8, seq = 256, vocab = 8192, batch = 8, threads = 2, tp = 1, dp = 1
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case layers, hidden, heads, seq, vocab, batch, threads, tp, dp
+    }
+
+    init() {}
+
+    /// Keys the file leaves out keep their defaults.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
+            try c.decodeIfPresent(Int.self, forKey: key) ?? fallback
+        }
+        layers = try value(.layers, layers)
+        hidden = try value(.hidden, hidden)
+        heads = try value(.heads, heads)
+        seq = try value(.seq, seq)
+        vocab = try value(.vocab, vocab)
+        batch = try value(.batch, batch)
+        threads = try value(.threads, threads)
+        tp = try value(.tp, tp)
+        dp = try value(.dp, dp)
+    }
+
+    static func load(_ path: String) throws -> TrainBenchSizes {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--config: cannot read \(path); give a readable JSON file")
+        }
+        do {
+            return try JSONDecoder().decode(TrainBenchSizes.self, from: data)
+        } catch {
+            throw ValidationError("--config \(path): not a JSON object of integer sizes "
+                + "(\(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))): \(error)")
+        }
+    }
+
+    func check() throws {
+        for (name, value) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("seq", seq),
+                              ("vocab", vocab), ("batch", batch), ("threads", threads), ("tp", tp), ("dp", dp)]
+        where value <= 0 {
+            throw ValidationError("--\(name) must be positive, got \(value)")
+        }
+        if hidden % heads != 0 { throw ValidationError("--hidden (\(hidden)) must be a multiple of --heads (\(heads))") }
+        if heads % tp != 0 { throw ValidationError("--heads (\(heads)) must be a multiple of --tp (\(tp))") }
+        if batch % dp != 0 { throw ValidationError("--batch (\(batch)) must be a multiple of --dp (\(dp))") }
+    }
+
+    /// Megatron pads the vocabulary to a multiple of 128·tp; a multiple of 128 that tp divides
+    /// keeps the same padded size, and so the same model, at every tp where it can.
+    var paddedVocab: Int {
+        let by128 = (vocab + 127) / 128 * 128
+        return by128 % tp == 0 ? by128 : (vocab + 128 * tp - 1) / (128 * tp) * (128 * tp)
+    }
+
+    var model: GPTConfig {
+        GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: seq, vocabSize: vocab,
+                  paddedVocabSize: paddedVocab, gelu: .tanh, attentionDropout: 0, hiddenDropout: 0)
+    }
+}
+
+/// The bytes one rank needs by counting: 4 per parameter for its value, its gradient and each of
+/// AdamW's two moments, and 4 per element of the activation and activation-gradient buffers the
+/// layers keep (each layer keeps its own, sized by the step's tokens N = b·s/dp).
+struct MemoryEstimate {
+    let parameters: Int
+    let activations: Int
+
+    init(sizes: TrainBenchSizes, parameters: Int) {
+        self.parameters = 4 * parameters
+        let (h, t, s) = (sizes.hidden, sizes.tp, sizes.seq)
+        let b = sizes.batch / sizes.dp
+        let n = b * s
+        let v = sizes.paddedVocab / t
+        // Per layer: h-wide [N, h] buffers (two layer-norm outputs, the residual sum, the output,
+        // the attention and MLP outputs after g, the gradients of the layer input, of the two
+        // sublayer inputs and of the residual), h/t-wide ones (q, k, v and their gradients,
+        // the attention context and its gradient, the MLP's 4h/t pre-activation, activation and
+        // their gradients), the attention scores and probabilities [b, n/t, s, s], and four
+        // per-token layer-norm statistics.
+        let perLayer = n * h * 10 + n * (h / t) * (3 + 3 + 1 + 1 + 4 * 4) + 2 * b * (sizes.heads / t) * s * s + 4 * n
+        // Outside the layers: the embedding output (and the word lookup), the final layer norm and
+        // its gradient, the logits and their gradient [N, V/t], the logits' input gradient, and
+        // per-token cross-entropy statistics.
+        let outside = n * h * 5 + 2 * n * v + 6 * n
+        activations = 4 * (sizes.layers * perLayer + outside)
+    }
+
+    var total: Int { 4 * parameters + activations }
+}
+
+/// What `TrainingStepBench.run` measured.
+struct TrainingStepOutcome {
+    /// The slowest rank's median step.
+    var stepSeconds: Double
+    /// Rank 0's mean step, the denominator of its breakdown.
+    var meanStepSeconds: Double
+    /// Rank 0's mean seconds per step in each phase.
+    var phaseSeconds: [StepProfiler.Phase: Double]
+    var loss: Double
+    var localParameters: Int
+}
+
+/// Runs the training steps on tp × dp rank threads: each step zeroes the gradients, runs the
+/// model's forward and backward, averages the gradients over dp and applies AdamW to the flat
+/// buffers (decay on the decayed part only), as `torch.optim.AdamW(lr 3e-4, betas (0.9, 0.95), wd 0.1)`.
+struct TrainingStepBench: Sendable {
+    let sizes: TrainBenchSizes
+    let warmup: Int
+    let steps: Int
+
+    struct RankResult: Sendable {
+        var times: [Double]
+        var phases: [[Double]]
+        var loss: Double
+        var parameters: Int
+    }
+
+    func run() throws -> TrainingStepOutcome {
+        let (sizes, warmup, steps) = (self.sizes, self.warmup, self.steps)
+        let results = try InProcessWorld.run(worldSize: sizes.tp * sizes.dp, timeout: 3600) { world in
+            ComputeThreads.set(sizes.threads)
+            let grid = try ProcessGrid(world: world, tensorParallel: sizes.tp, dataParallel: sizes.dp)
+            let model = GPTModel<Float>(config: sizes.model, seed: 1234, group: TensorParallelGroup(grid.tensorParallel))
+            let set = model.parameters
+            let count = set.values.count
+            let firstMoments = Tensor<Float>(zeros: [count]), secondMoments = Tensor<Float>(zeros: [count])
+            let parts = [set.decayed, set.decayed.upperBound..<count].filter { !$0.isEmpty }
+            func view(_ t: Tensor<Float>, _ r: Range<Int>) -> Tensor<Float> {
+                Tensor(storage: t.storage, offset: t.offset + r.lowerBound, shape: [r.count])
+            }
+            let local = sizes.batch / sizes.dp
+            let first = grid.dataParallelRank * local
+            let rng = CounterRNG(seed: 7, stream: 3)
+            let tokens = (0..<(local * sizes.seq)).map {
+                Int32(rng.bits(at: first * sizes.seq + $0) % UInt64(sizes.vocab))
+            }
+            let labels = (0..<(local * sizes.seq)).map {
+                Int32(rng.bits(at: (1 << 40) + first * sizes.seq + $0) % UInt64(sizes.vocab))
+            }
+            let input = GPTInput(tokens: tokens, labels: labels)
+            let hp = AdamWHyperparameters(learningRate: 3e-4, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1)
+
+            let profiler = StepProfiler()
+            StepProfiler.install(profiler)
+            defer { StepProfiler.install(nil) }
+            var result = RankResult(times: [], phases: [], loss: 0, parameters: count)
+            for step in 1...(warmup + steps) {
+                try world.barrier()
+                profiler.reset()
+                let start = StepProfiler.now()
+                StepProfiler.measure(.optimizer) { set.zeroGradients() }
+                let context = StepContext(step: step, batch: local, sequence: sizes.seq, batchOffset: first,
+                                          dropoutSeed: 1, training: true)
+                let report = try model.forwardBackward(input, context: context, lossScale: 1)
+                try set.averageGradients(over: grid.dataParallel)
+                StepProfiler.measure(.optimizer) {
+                    for part in parts {
+                        var partHP = hp
+                        if part != set.decayed { partHP.weightDecay = 0 }
+                        AdamW.update(parameters: view(set.values, part), gradients: view(set.gradients, part),
+                                     firstMoments: view(firstMoments, part), secondMoments: view(secondMoments, part),
+                                     step: step, hyperparameters: partHP)
+                    }
+                }
+                let seconds = Double(StepProfiler.now() - start) * 1e-9
+                if step > warmup {
+                    result.times.append(seconds)
+                    let phases = profiler.seconds
+                    result.phases.append(StepProfiler.Phase.allCases.map { phases[$0] ?? 0 })
+                }
+                result.loss = report.total
+            }
+            return result
+        }
+        let medians = results.map { medianOf($0.times) }
+        let rank0 = results[0]
+        let mean = rank0.times.reduce(0, +) / Double(rank0.times.count)
+        var phases: [StepProfiler.Phase: Double] = [:]
+        for phase in StepProfiler.Phase.allCases {
+            phases[phase] = rank0.phases.map { $0[phase.rawValue] }.reduce(0, +) / Double(rank0.phases.count)
+        }
+        return TrainingStepOutcome(stepSeconds: medians.max()!, meanStepSeconds: mean, phaseSeconds: phases,
+                                   loss: rank0.loss, localParameters: rank0.parameters)
+    }
+}
