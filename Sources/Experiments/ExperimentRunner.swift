@@ -38,6 +38,17 @@ public struct ExperimentRunner {
             try prepare(step.args)
         }
         var results: [RunResult] = []
+        var record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
+                               date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
+        // Saved after every run, so a long experiment's finished runs are tabulated while the
+        // rest still run (listed as pending).
+        func save() throws {
+            record.runs = results
+            record.pending = spec.runs.dropFirst(results.count).map(\.id)
+            record.date = ISO8601DateFormatter().string(from: Date())
+            record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
+            try record.save("\(resultsDirectory)/run.json")
+        }
         for run in spec.runs {
             let saved = "\(resultsDirectory)/runs/\(run.id).json"
             if let data = FileManager.default.contents(atPath: saved),
@@ -51,11 +62,9 @@ public struct ExperimentRunner {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(try encoder.encode(result), to: saved)
             results.append(result)
+            try save()
         }
-        let record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(),
-                               machine: .current(), date: ISO8601DateFormatter().string(from: Date()),
-                               wallSeconds: results.reduce(0) { $0 + $1.wallSeconds }, runs: results, shrunk: spec.shrunk)
-        try record.save("\(resultsDirectory)/run.json")
+        try save()
         log("\(spec.name): recorded \(resultsDirectory)/run.json (\(Int(Date().timeIntervalSince(start))) s this sitting)")
         return record
     }

@@ -66,6 +66,10 @@ public struct ResultTables {
             lines.append("| \(run.id) | " + cols.map { run.metrics[$0].map(formatNumber) ?? "" }.joined(separator: " | ") + " |")
         }
         lines.append("")
+        if !record.pending.isEmpty {
+            lines.append("Not run yet: \(record.pending.joined(separator: ", ")) (`\(record.command)` continues).")
+            lines.append("")
+        }
         if !record.shrunk.isEmpty {
             lines.append("Shrunk relative to the paper:")
             lines += record.shrunk.map { "- \($0)" }

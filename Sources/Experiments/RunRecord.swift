@@ -15,6 +15,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var runs: [RunResult]
     /// How this differs from the paper's setting (sequence length, stride, steps, data).
     public var shrunk: [String]
+    /// Runs of the experiment not finished yet (an experiment recorded part way).
+    public var pending: [String] = []
 
     public init(experiment: String, command: String, gitCommit: String, machine: MachineDescription,
                 date: String, wallSeconds: Double, runs: [RunResult], shrunk: [String]) {
