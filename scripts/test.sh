@@ -8,3 +8,12 @@ source scripts/build-flags.sh
 swift test -c release "${SWIFT_FLAGS[@]}" "$@"
 # The MPI engine under mpirun (2 and 4 ranks), checked like the in-process one.
 scripts/test-mpi.sh
+# The main job end to end (prepare, train, evaluate, record), in a scratch folder so the
+# repository's results stay as committed.
+megatron="$(swift build -c release "${SWIFT_FLAGS[@]}" --show-bin-path)/megatron"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+cp -r experiments "$scratch/"
+(cd "$scratch" && "$megatron" run smoke > smoke.log 2>&1) || { tail -30 "$scratch/smoke.log"; exit 1; }
+test -s "$scratch/results/smoke/run.json"
+echo "test: megatron run smoke passed ($(tail -1 "$scratch/smoke.log"))"

@@ -80,11 +80,12 @@ func writeAtomically(_ data: Data, to path: String) throws {
     do {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
+        // rename(2) replaces an existing file atomically; Foundation's replaceItemAt fails here on Linux.
+        guard rename(temporary.path, path) == 0 else {
+            throw ExperimentError.unwritable(path: path, reason: String(cString: strerror(errno)))
         }
+    } catch let error as ExperimentError {
+        throw error
     } catch {
         throw ExperimentError.unwritable(path: path, reason: error.localizedDescription)
     }
