@@ -12,67 +12,90 @@ public struct RACEAccuracy: Sendable, Codable, Equatable {
         public let correct: Int
         public let total: Int
 
+        public init(name: String, correct: Int, total: Int) {
+            self.name = name
+            self.correct = correct
+            self.total = total
+        }
+
         public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
     }
 
     public let files: [FileAccuracy]
+
+    public init(files: [FileAccuracy]) {
+        self.files = files
+    }
 
     public var correct: Int { files.reduce(0) { $0 + $1.correct } }
     public var total: Int { files.reduce(0) { $0 + $1.total } }
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
 }
 
+/// One prepared RACE file (`megatron prepare race`), read whole so that rank threads can share it.
+public struct RACEQuestions: Sendable {
+    public let name: String
+    public let vocabSize: Int
+    /// One question per batch, in file order, on a single rank: every question, none dropped.
+    let loader: RACELoader
+
+    public var count: Int { loader.questionCount }
+
+    /// `name` labels the file's accuracy ("dev/middle").
+    public init(name: String, file: TokenFile) throws {
+        self.name = name
+        vocabSize = file.header.vocabSize
+        loader = try RACELoader(file: file, microBatch: 1, dpRank: 0, dpSize: 1, seed: 0, shuffles: false)
+    }
+}
+
 /// RACE accuracy of a `BERTMultipleChoiceModel`: a question is right when the argmax of its
 /// choices' scores (the lowest choice on ties, as torch.argmax) is the label.
 public enum RACEEvaluation {
-    /// Evaluates each named `race` file (`megatron prepare race`) on this data-parallel rank's
-    /// block of questions, `batch` questions per forward, dropout off; counts are summed over
-    /// `dataParallel`, so every rank returns the whole result. Nothing is dropped at any dp.
+    /// Evaluates each file on this data-parallel rank's block of its questions, `batch`
+    /// questions per forward, dropout off; counts are summed over `dataParallel`, so every rank
+    /// returns the whole result. Nothing is dropped at any dp.
     public static func evaluate<T: TensorScalar>(
-        model: BERTMultipleChoiceModel<T>, files: [(name: String, file: TokenFile)], dataParallel: any Communicator,
+        model: BERTMultipleChoiceModel<T>, files: [RACEQuestions], dataParallel: any Communicator,
         batch: Int = 4, progress: EvaluationProgressHandler? = nil
     ) throws -> RACEAccuracy {
         guard batch > 0 else {
             throw TaskError(what: "batch", problem: "\(batch) questions per forward", fix: "use a positive batch")
         }
-        var loaders: [RACELoader] = []
-        var shards: [Range<Int>] = []
-        for (_, file) in files {
-            guard file.header.vocabSize == model.config.vocabSize else {
-                throw TaskError.vocabularyMismatch(file.path, data: file.header.vocabSize, model: model.config.vocabSize)
+        for questions in files {
+            guard questions.vocabSize == model.config.vocabSize else {
+                throw TaskError.vocabularyMismatch(questions.name, data: questions.vocabSize, model: model.config.vocabSize)
             }
-            // One question per loader batch, in file order, on one rank: every question, none dropped.
-            let all = try RACELoader(file: file, microBatch: 1, dpRank: 0, dpSize: 1, seed: 0, shuffles: false)
-            guard all.sequenceLength <= model.config.maxPositions else {
-                throw TaskError(what: file.path, problem: "sequences of \(all.sequenceLength) tokens, the model has \(model.config.maxPositions) positions",
+            guard questions.loader.sequenceLength <= model.config.maxPositions else {
+                throw TaskError(what: questions.name,
+                                problem: "sequences of \(questions.loader.sequenceLength) tokens, the model has \(model.config.maxPositions) positions",
                                 fix: "prepare RACE with --max-length at most the model's sequence length")
             }
-            let shard = DataParallelShard.range(count: all.questionCount, rank: dataParallel.rank, size: dataParallel.size)
-            shards.append(shard)
-            loaders.append(shard.isEmpty ? all : try RACELoader(
-                file: file, microBatch: 1, dpRank: 0, dpSize: 1, seed: 0, shuffles: false,
-                position: LoaderPosition(epoch: 0, batch: shard.lowerBound)))
         }
+        let shards = files.map { DataParallelShard.range(count: $0.count, rank: dataParallel.rank, size: dataParallel.size) }
         var reporter = ProgressReporter(unit: "questions", total: shards.reduce(0) { $0 + $1.count }, handler: progress)
         var counts: [Double] = []
-        for (f, shard) in shards.enumerated() {
+        for (questions, shard) in zip(files, shards) {
+            // The loader reads in file order; passing over the questions before this rank's
+            // block costs their padded rows, little beside one forward.
+            var loader = questions.loader
+            for _ in 0..<shard.lowerBound { _ = loader.next() }
             var correct = 0
             var remaining = shard.count
             while remaining > 0 {
-                let questions = (0..<min(batch, remaining)).map { _ in loaders[f].next() }
-                remaining -= questions.count
-                correct += try decide(model: model, questions: questions, sequence: loaders[f].sequenceLength,
-                                      choices: loaders[f].choices)
-                reporter.advance(by: questions.count)
+                let batchQuestions = (0..<min(batch, remaining)).map { _ in loader.next() }
+                remaining -= batchQuestions.count
+                correct += try decide(model: model, questions: batchQuestions, sequence: loader.sequenceLength,
+                                      choices: loader.choices)
+                reporter.advance(by: batchQuestions.count)
             }
             counts += [Double(correct), Double(shard.count)]
         }
         let summed = try DataParallelShard.sum(counts, over: dataParallel)
-        return RACEAccuracy(files: files.enumerated().map { f, named in
-            RACEAccuracy.FileAccuracy(name: named.name, correct: Int(summed[2 * f]), total: Int(summed[2 * f + 1]))
+        return RACEAccuracy(files: files.enumerated().map { f, questions in
+            RACEAccuracy.FileAccuracy(name: questions.name, correct: Int(summed[2 * f]), total: Int(summed[2 * f + 1]))
         })
     }
-
     /// How many of `questions` (one-question loader batches) the model gets right.
     static func decide<T: TensorScalar>(model: BERTMultipleChoiceModel<T>, questions: [RACEBatch], sequence: Int,
                                         choices: Int) throws -> Int {

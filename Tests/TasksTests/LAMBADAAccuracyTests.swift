@@ -106,11 +106,12 @@ import TensorParallel
         let cut = task.examples.map { e in
             LAMBADAAccuracy.Example(context: Array(e.context.suffix(s + 1 - e.target.count)), target: e.target)
         }
-        let config = tinyGPT(vocabSize: file.header.vocabSize, positions: 64)
+        let vocab = file.header.vocabSize
+        let config = tinyGPT(vocabSize: vocab, positions: 64)
         let (short, manual) = try onGrid(tp: 1, dp: 1) { grid in
             let model = GPTModel<Double>(config: config, seed: 8, group: TensorParallelGroup(grid.tensorParallel))
             return (try task.evaluate(model: model, dataParallel: grid.dataParallel, sequence: s),
-                    try LAMBADAAccuracy(examples: cut, vocabSize: file.header.vocabSize)
+                    try LAMBADAAccuracy(examples: cut, vocabSize: vocab)
                         .evaluate(model: model, dataParallel: grid.dataParallel, sequence: s))
         }[0]
         #expect(short.truncated == task.examples.filter { $0.context.count + $0.target.count > s + 1 }.count)
