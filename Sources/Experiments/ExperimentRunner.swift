@@ -137,8 +137,8 @@ public struct ExperimentRunner {
                 let model = BERTMultipleChoiceModel<Float>(config: training.bertConfig, seed: t.seed, group: group)
                 _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
                 let files = try e.data.map { path in
-                    (name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
-                     file: try TokenFile(path: path, kind: .race, remedy: "run `megatron prepare race`"))
+                    try RACEQuestions(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                                      file: try TokenFile(path: path, kind: .race, remedy: "run `megatron prepare race`"))
                 }
                 let r = try RACEEvaluation.evaluate(model: model, files: files, dataParallel: grid.dataParallel,
                                                     batch: e.batch ?? 4, progress: progress)
