@@ -26,8 +26,9 @@ public struct ExperimentRunner {
     }
 
     var resultsDirectory: String { "results/\(spec.name)" }
+    /// ExperimentSpec.load gives every run one (checkpoints/NAME/ID by default).
     func checkpointDirectory(_ run: ExperimentSpec.RunSpec) -> String {
-        run.train.training.checkpointDirectory ?? "checkpoints/\(spec.name)/\(run.id)"
+        run.train.training.checkpointDirectory!
     }
 
     @discardableResult
@@ -43,7 +44,7 @@ public struct ExperimentRunner {
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
         func save() throws {
-            record.runs = results
+            record.runs = spec.compareCurves ? Self.comparingCurves(results) : results
             record.pending = spec.runs.dropFirst(results.count).map(\.id)
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
@@ -69,10 +70,22 @@ public struct ExperimentRunner {
         return record
     }
 
+    /// Each run with `loss_curve.max_relative_deviation`: the largest |loss − first run's loss| /
+    /// |first run's loss| over the steps both recorded.
+    static func comparingCurves(_ results: [RunResult]) -> [RunResult] {
+        guard let reference = results.first?.lossCurve else { return results }
+        let byStep = Dictionary(reference.map { ($0[0], $0[1]) }, uniquingKeysWith: { $1 })
+        return results.map { result in
+            var result = result
+            let deviations = result.lossCurve.compactMap { point in byStep[point[0]].map { abs(point[1] - $0) / abs($0) } }
+            result.metrics["loss_curve.max_relative_deviation"] = deviations.max() ?? 0
+            return result
+        }
+    }
+
     /// Trains and evaluates one run on an in-process world of tp × dp ranks.
     func execute(_ run: ExperimentSpec.RunSpec) throws -> RunResult {
-        var config = run.train
-        config.training.checkpointDirectory = checkpointDirectory(run)
+        let config = run.train
         let pretrained = try run.finetuneFrom.map { id -> String in
             let source = spec.runs.first { $0.id == id }!   // ExperimentSpec.load checked the id
             return try CheckpointDirectory(path: checkpointDirectory(source)).latest()

@@ -11,6 +11,9 @@ public struct ExperimentSpec: Sendable {
     public var shrunk: [String]
     public var prepare: [PrepareStep]
     public var runs: [RunSpec]
+    /// The runs train the same model on the same data in different layouts: each run's loss
+    /// curve is compared step by step with the first run's.
+    public var compareCurves: Bool
 
     /// `megatron prepare ARGS…`, run when `creates` does not exist yet.
     public struct PrepareStep: Sendable, Codable, Equatable {
@@ -44,7 +47,7 @@ public struct ExperimentSpec: Sendable {
             throw ExperimentError.malformedSpec(path: path, reason: "not a JSON object")
         }
         var problems: [String] = []
-        let known: Set<String> = ["name", "description", "shrunk", "prepare", "runs"]
+        let known: Set<String> = ["name", "description", "shrunk", "prepare", "runs", "compare_curves"]
         problems += root.keys.filter { !known.contains($0) }.sorted().map { "unknown key \($0)" }
         func decode<V: Decodable>(_ type: V.Type, _ value: Any?, _ key: String) -> V? {
             guard let value, let json = try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed) else {
@@ -60,19 +63,29 @@ public struct ExperimentSpec: Sendable {
         let description = decode(String.self, root["description"], "description") ?? ""
         let shrunk = decode([String].self, root["shrunk"] ?? [String](), "shrunk") ?? []
         let prepare = decode([PrepareStep].self, root["prepare"] ?? [Any](), "prepare") ?? []
+        let compareCurves = decode(Bool.self, root["compare_curves"] ?? false, "compare_curves") ?? false
         var runs: [RunSpec] = []
         for (i, entry) in ((root["runs"] as? [[String: Any]]) ?? []).enumerated() {
             let key = "runs[\(i)]"
             let runKeys: Set<String> = ["id", "train", "finetune_from", "evaluate", "paper"]
             problems += entry.keys.filter { !runKeys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
             let id = decode(String.self, entry["id"], "\(key).id") ?? "run\(i)"
+            // Checkpoints go to checkpoints/NAME/ID unless the run says otherwise: the runner
+            // resumes from there and evaluates the final one.
             var train: TrainingConfig?
-            if let section = entry["train"], let json = try? JSONSerialization.data(withJSONObject: section) {
-                do { train = try TrainingConfig.decode(json, source: "\(path) \(key).train") } catch {
+            if var section = entry["train"] as? [String: Any] {
+                if var training = section["training"] as? [String: Any], training["checkpoint_dir"] == nil {
+                    training["checkpoint_dir"] = "checkpoints/\(root["name"] as? String ?? "unnamed")/\(id)"
+                    section["training"] = training
+                }
+                do {
+                    let json = try JSONSerialization.data(withJSONObject: section)
+                    train = try TrainingConfig.decode(json, source: "\(path) \(key).train")
+                } catch {
                     problems.append("\(error)")
                 }
             } else {
-                problems.append("\(key).train is missing")
+                problems.append("\(key).train is missing or not an object")
             }
             let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
             let paper = decode([String: Double].self, entry["paper"] ?? [String: Double](), "\(key).paper") ?? [:]
@@ -91,6 +104,7 @@ public struct ExperimentSpec: Sendable {
             }
         }
         if !problems.isEmpty { throw ExperimentError.malformedSpec(path: path, reason: problems.joined(separator: "; ")) }
-        return ExperimentSpec(name: name, description: description, shrunk: shrunk, prepare: prepare, runs: runs)
+        return ExperimentSpec(name: name, description: description, shrunk: shrunk, prepare: prepare, runs: runs,
+                              compareCurves: compareCurves)
     }
 }
