@@ -8,11 +8,11 @@ public final class TensorStorage<T: TensorScalar>: @unchecked Sendable {
 
     public init(count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Swift.max(count, 1) * MemoryLayout<T>.stride,
-            alignment: Self.alignment)
+        let bytes = Swift.max(count, 1) * MemoryLayout<T>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
+        // All-zero bits are 0.0 in Float and Double; one memset instead of a generic store per element.
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         base = raw.bindMemory(to: T.self, capacity: Swift.max(count, 1))
-        base.initialize(repeating: 0, count: Swift.max(count, 1))
         self.count = count
     }
 
