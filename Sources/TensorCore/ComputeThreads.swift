@@ -28,11 +28,22 @@ public enum ComputeThreads {
         precondition(n > 0, "ComputeThreads.set: thread count must be positive, got \(n)")
         pthread_setspecific(key, UnsafeRawPointer(bitPattern: n))
     }
+
+    /// Runs `body` with the calling thread's count at 1: a chunk of a parallel loop that calls
+    /// a kernel runs that kernel on its own thread instead of dispatching again.
+    @usableFromInline
+    static func alone(_ body: () -> Void) {
+        let saved = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        body()
+        pthread_setspecific(key, saved)
+    }
 }
 
 /// Splits `0..<count` into contiguous chunks run on up to `ComputeThreads.current` threads.
 /// Work below `grain` elements a chunk stays on the calling thread: dispatch costs microseconds.
 /// The chunk boundaries depend only on `count`, `grain` and the thread count, never on timing.
+/// Kernels called inside a chunk run on that chunk's thread.
 @inlinable
 public func parallelChunks(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
     StepProfiler.measure(.kernels) { runChunks(count, grain: grain, body) }
@@ -51,7 +62,7 @@ func runChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let lo = t * chunk
             let hi = Swift.min(count, lo + chunk)
-            if lo < hi { work.value(lo..<hi) }
+            if lo < hi { ComputeThreads.alone { work.value(lo..<hi) } }
         }
     }
 }

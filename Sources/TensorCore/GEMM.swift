@@ -25,6 +25,21 @@ public enum GEMM {
         }
     }
 
+    /// c = alpha·op(a)·op(b) + beta·c on blocks of larger row-major matrices: op(a) is m×k, op(b)
+    /// k×n, c m×n, each laid out with its leading dimension `ld*`. Attention multiplies one head's
+    /// columns of the fused q|k|v rows, and only the blocks a causal mask leaves visible.
+    @inlinable
+    public static func block<T: TensorScalar>(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: T = 1,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+        beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int
+    ) {
+        StepProfiler.measure(.gemm) {
+            T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+
     /// `batch` independent products c_i = alpha·op(a_i)·op(b_i) + beta·c_i, where matrix i of each
     /// operand starts `stride*` elements after matrix i-1 and is laid out with leading dimension
     /// `ld*`. Attention uses it for q·kᵀ and probs·v over (batch × heads).
@@ -54,6 +69,17 @@ public enum BLASThreads {
     }
 
     public static var current: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS on one thread, so that `body` can issue independent small
+    /// products from several threads of its own (`parallelChunks`), each running in its caller;
+    /// OpenBLAS's pool splitting a 256×256×64 product costs more than it gains.
+    public static func oneEach<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = current
+        guard previous > 1 else { return try body() }
+        set(1)
+        defer { set(previous) }
+        return try body()
+    }
 
     /// OpenBLAS's build description and the kernel it picked for this CPU.
     public static var configuration: String {

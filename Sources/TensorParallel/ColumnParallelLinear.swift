@@ -45,8 +45,8 @@ public final class ColumnParallelLinear<T: TensorScalar> {
         let x = CopyToTensorParallelRegion.forward(x)
         input = x
         let y = localOutput([x.rows, localOutFeatures])
-        GEMM.matmul(x, weight.value, into: y, transB: true)
-        if let bias { BiasAdd.forward(out: y, x: y, bias: bias.value) }
+        if let bias { BiasAdd.fill(out: y, bias: bias.value) }
+        GEMM.matmul(x, weight.value, into: y, transB: true, beta: bias == nil ? 0 : 1)
         guard gatherOutput else { return y }
         let full = gathered([x.rows, outFeatures])
         try GatherFromTensorParallelRegion.forward(

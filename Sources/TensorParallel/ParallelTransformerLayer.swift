@@ -70,9 +70,7 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
     public func backward(_ dOut: Tensor<T>) throws -> Tensor<T> {
         guard let context, let x = input else { preconditionFailure("ParallelTransformerLayer.backward before forward") }
         let n = x.rows
-        let dm = gradient1(x.shape)
-        dm.assign(dOut)
-        mlpDropout.backward(dm, context: context)
+        let dm = dropoutGradient(dOut, mlpDropout, context)
         let dln2 = try mlp.backward(dm)
         if config.postLayerNorm { ResidualAdd.forward(out: dln2, a: dln2, b: dOut) }
         let dx1 = normed2(x.shape)                                   // LN2's output is no longer needed
@@ -80,9 +78,7 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
                            dBeta: postAttentionLayerNorm.beta.gradient, dOut: dln2, x: residual1(x.shape),
                            mean: mean2([n]), rstd: rstd2([n]), gamma: postAttentionLayerNorm.gamma.value)
         if !config.postLayerNorm { ResidualAdd.forward(out: dx1, a: dx1, b: dOut) }
-        let da = gradient1(x.shape)
-        da.assign(dx1)
-        attentionDropout.backward(da, context: context)
+        let da = dropoutGradient(dx1, attentionDropout, context)
         let dln1 = try attention.backward(da)
         if config.postLayerNorm { ResidualAdd.forward(out: dln1, a: dln1, b: dx1) }
         let dx = inputGradient(x.shape)
@@ -90,6 +86,16 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
                            dOut: dln1, x: x, mean: mean1([n]), rstd: rstd1([n]), gamma: inputLayerNorm.gamma.value)
         if !config.postLayerNorm { ResidualAdd.forward(out: dx, a: dx, b: dx1) }
         return dx
+    }
+
+    /// The gradient at a sublayer's output from the gradient after its dropout: a masked copy,
+    /// since `dOut` still feeds the residual path, or `dOut` itself where the dropout is off.
+    private func dropoutGradient(_ dOut: Tensor<T>, _ dropout: HiddenDropout<T>, _ context: StepContext) -> Tensor<T> {
+        guard dropout.isActive(context) else { return dOut }
+        let d = gradient1(dOut.shape)
+        d.assign(dOut)
+        dropout.backward(d, context: context)
+        return d
     }
 }
 

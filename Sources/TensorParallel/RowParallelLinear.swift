@@ -2,7 +2,7 @@ import TensorCore
 
 /// Y = X·Aᵀ + b with A (out × in) split along its input columns, A = [A_1 … A_t], and X split
 /// the same way: rank r computes the partial product X_r·A_rᵀ, g sums the partials, and the
-/// replicated bias is added once, after the sum.
+/// replicated bias enters the sum once.
 public final class RowParallelLinear<T: TensorScalar> {
     public let weight: Parameter<T>   // full [out, in], local [out, in/t]
     public let bias: Parameter<T>?    // [out], replicated
@@ -47,9 +47,11 @@ public final class RowParallelLinear<T: TensorScalar> {
         }
         input = xLocal
         let y = output([x.rows, outFeatures])
-        GEMM.matmul(xLocal, weight.value, into: y, transB: true)
+        // Rank 0's partial product starts from the bias, so the sum holds it once, with no pass of its own.
+        let startsFromBias = bias != nil && group.rank == 0
+        if let bias, startsFromBias { BiasAdd.fill(out: y, bias: bias.value) }
+        GEMM.matmul(xLocal, weight.value, into: y, transB: true, beta: startsFromBias ? 1 : 0)
         try ReduceFromTensorParallelRegion.forward(y, group: group)
-        if let bias { BiasAdd.forward(out: y, x: y, bias: bias.value) }
         return y
     }
 

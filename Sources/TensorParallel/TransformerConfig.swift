@@ -85,10 +85,15 @@ public struct HiddenDropout<T: TensorScalar> {
         self.probability = probability
     }
 
+    /// False where forward and backward leave the tensor as it is (evaluation, or p = 0).
+    public func isActive(_ context: StepContext) -> Bool {
+        context.training && probability > 0
+    }
+
     // x: [N, w] in place.
     @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>, context: StepContext) {
-        guard context.training, probability > 0 else { return }
+        guard isActive(context) else { return }
         Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
                         offset: firstIndex(x, context))
     }
@@ -96,7 +101,7 @@ public struct HiddenDropout<T: TensorScalar> {
     // dx: [N, w] in place.
     @_specialize(where T == Float)
     public func backward(_ dx: Tensor<T>, context: StepContext) {
-        guard context.training, probability > 0 else { return }
+        guard isActive(context) else { return }
         Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),
                          offset: firstIndex(dx, context))
     }

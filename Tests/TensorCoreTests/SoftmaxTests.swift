@@ -68,6 +68,22 @@ import TensorCore
         }
     }
 
+    @Test func causalBackwardReadsOnlyTheVisiblePrefix() {
+        let mask = SoftmaxMask(causalQueries: queries)
+        let scores: Tensor<Double> = filled([rows, keys], seed: 8), w: Tensor<Double> = filled([rows, keys], seed: 9)
+        let p = probabilities(scores, mask)
+        let full = Tensor<Double>(zeros: p.shape)
+        Softmax.backward(dScores: full, dProbs: w, probs: p, scale: 0.37)
+        // What a caller that skips the hidden blocks leaves there: anything, even NaN.
+        let partial = w.copy()
+        for r in 0..<rows {
+            for j in (r % queries + 1 + keys - queries)..<keys { partial.pointer[r * keys + j] = .nan }
+        }
+        let d = Tensor<Double>(shape: p.shape, values: Array(repeating: 5, count: p.count))
+        Softmax.backward(dScores: d, dProbs: partial, probs: p, scale: 0.37, causalQueries: queries)
+        #expect(d.array == full.array)
+    }
+
     @Test func floatMatchesDouble() {
         // Long rows (odd length over several vectors) with a wide range of scores.
         let scores: Tensor<Double> = filled([21, 301], seed: 6), w: Tensor<Double> = filled([21, 301], seed: 7)

@@ -12,6 +12,18 @@ public enum BiasAdd {
         }
     }
 
+    // out: [rows, n] gets bias: [n] in every row: the starting value of a product accumulated
+    // onto it (GEMM beta 1), which adds the bias without a pass of its own.
+    @inlinable
+    public static func fill<T: TensorScalar>(out: Tensor<T>, bias: Tensor<T>) {
+        let n = out.lastDimension
+        precondition(bias.count == n, "BiasAdd.fill: bias \(bias.shape) for out \(out.shape)")
+        let o = out.pointer, b = bias.pointer
+        parallelChunks(out.rows, grain: rowGrain(n)) { range in
+            for r in range { (o + r * n).update(from: b, count: n) }
+        }
+    }
+
     // dBias: [n] accumulates the column sums of dOut: [rows, n]. The input gradient is dOut
     // itself (dx = dOut), which needs no kernel.
     @inlinable

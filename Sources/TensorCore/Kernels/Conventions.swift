@@ -190,7 +190,7 @@ func runPartialSums<T: TensorScalar>(
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 let lo = t * chunk
                 let hi = Swift.min(count, lo + chunk)
-                if lo < hi { work.value.0(lo..<hi, work.value.1 + t * width) }
+                if lo < hi { ComputeThreads.alone { work.value.0(lo..<hi, work.value.1 + t * width) } }
             }
         }
     }

@@ -61,30 +61,37 @@ public enum Softmax {
 
     // dScores, dProbs, probs: [rows, keys]; dScores is written and may be dProbs.
     // dScores = scale · p ⊙ (dp − Σ dp ⊙ p); masked entries have p = 0 and get 0.
+    // With `causalQueries` (the forward's), only each row's visible prefix of dProbs is read,
+    // so a caller may leave the rest of dProbs uncomputed; the rest of dScores gets 0.
     @inlinable
     public static func backward<T: TensorScalar>(
-        dScores: Tensor<T>, dProbs: Tensor<T>, probs: Tensor<T>, scale: T = 1
+        dScores: Tensor<T>, dProbs: Tensor<T>, probs: Tensor<T>, scale: T = 1, causalQueries: Int? = nil
     ) {
         let keys = probs.lastDimension, rows = probs.rows
         precondition(dScores.count == probs.count && dProbs.count == probs.count,
                      "Softmax.backward: dScores \(dScores.shape), dProbs \(dProbs.shape) for probs \(probs.shape)")
+        if let q = causalQueries {
+            precondition(q > 0 && q <= keys && rows % q == 0, "Softmax.backward: \(q) causal queries for probs \(probs.shape)")
+        }
         let d = dScores.pointer, g = dProbs.pointer, p = probs.pointer
         parallelChunks(rows, grain: rowGrain(keys)) { range in
             for r in range {
+                let n = causalQueries.map { q in r % q + 1 + keys - q } ?? keys
                 let gr = g + r * keys, pr = p + r * keys, dr = d + r * keys
                 var a0 = SIMD8<T>(), a1 = SIMD8<T>()
                 var j = 0
-                while j + 16 <= keys {
+                while j + 16 <= n {
                     a0 += load8(gr + j) * load8(pr + j)
                     a1 += load8(gr + j + 8) * load8(pr + j + 8)
                     j += 16
                 }
                 var dot = (a0 + a1).sum()
-                while j < keys {
+                while j < n {
                     dot += gr[j] * pr[j]
                     j += 1
                 }
-                map8(keys, dr, gr, pr) { g, p in p * (g - dot) * scale }
+                map8(n, dr, gr, pr) { g, p in p * (g - dot) * scale }
+                (dr + n).update(repeating: 0, count: keys - n)
             }
         }
     }

@@ -231,17 +231,17 @@ struct MemoryEstimate {
         let b = sizes.batch / sizes.dp
         let n = b * s
         let v = sizes.paddedVocab / t
-        // Per layer: h-wide [N, h] buffers (two layer-norm outputs, the residual sum, the output,
-        // the attention and MLP outputs after g, the gradients of the layer input, of the two
-        // sublayer inputs and of the residual), h/t-wide ones (q, k, v and their gradients,
-        // the attention context and its gradient, the MLP's 4h/t pre-activation, activation and
-        // their gradients), the attention scores and probabilities [b, n/t, s, s], and four
-        // per-token layer-norm statistics.
-        let perLayer = n * h * 10 + n * (h / t) * (3 + 3 + 1 + 1 + 4 * 4) + 2 * b * (sizes.heads / t) * s * s + 4 * n
+        // Per layer (no dropout): h-wide [N, h] buffers (two layer-norm outputs, the residual sum,
+        // the output, the attention and MLP outputs after g, the gradients of the layer input and
+        // of the two sublayer inputs), h/t-wide ones (q, k, v and their gradients, the attention
+        // context and its gradient, the MLP's 4h/t pre-activation, activation and their
+        // gradients), the attention scores and probabilities [b, n/t, s, s], and four per-token
+        // layer-norm statistics.
+        let perLayer = n * h * 9 + n * (h / t) * (3 + 3 + 1 + 1 + 4 * 4) + 2 * b * (sizes.heads / t) * s * s + 4 * n
         // Outside the layers: the embedding output (and the word lookup), the final layer norm and
         // its gradient, the logits and their gradient [N, V/t], the logits' input gradient, and
-        // per-token cross-entropy statistics.
-        let outside = n * h * 5 + 2 * n * v + 6 * n
+        // per-token statistics (final layer norm, cross-entropy, loss gradient).
+        let outside = n * h * 5 + 2 * n * v + 7 * n
         activations = 4 * (sizes.layers * perLayer + outside)
     }
 
