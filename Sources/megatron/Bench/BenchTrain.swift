@@ -71,6 +71,9 @@ struct BenchTrain: ParsableCommand {
             + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh")
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
             + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
+        let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
+        print("OPENBLAS_THREAD_TIMEOUT=\(timeout ?? "unset") (4 lets OpenBLAS's idle threads sleep instead of "
+            + "spinning on the cores the kernels use; see scripts/bench_vs_torch.sh)")
         print("model FLOPs/step = batch · s · (6·(12·L·h² + V·h) + 12·L·s·h) = \(formatted(flops / 1e9)) GFLOP "
             + "(GPTConfig.trainingFLOPs; causal masking not credited)")
 
