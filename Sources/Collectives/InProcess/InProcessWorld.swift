@@ -75,7 +75,7 @@ public enum InProcessWorld {
                 return true
             } ?? first
         }
-        return outcomes.map { try! $0.get() }
+        return try outcomes.map { try $0.get() }
     }
 }
 
