@@ -60,7 +60,7 @@ let package = Package(
                     exclude: ["Reference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
                                                          "TensorCore", "HDF5Files", "Datasets"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Tasks", "Datasets", "Collectives"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
     ]
 )

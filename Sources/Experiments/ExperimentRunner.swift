@@ -26,9 +26,9 @@ public struct ExperimentRunner {
     }
 
     var resultsDirectory: String { "results/\(spec.name)" }
-    /// ExperimentSpec.load gives every run one (checkpoints/NAME/ID by default).
-    func checkpointDirectory(_ run: ExperimentSpec.RunSpec) -> String {
-        run.train.training.checkpointDirectory!
+    /// ExperimentSpec.load gives every training run one (checkpoints/NAME/ID by default).
+    func checkpointDirectory(_ config: TrainingConfig) -> String {
+        config.training.checkpointDirectory!
     }
 
     @discardableResult
@@ -44,7 +44,7 @@ public struct ExperimentRunner {
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
         func save() throws {
-            record.runs = spec.compareCurves ? Self.comparingCurves(results) : results
+            record.runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
             record.pending = spec.runs.dropFirst(results.count).map(\.id)
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
@@ -58,10 +58,17 @@ public struct ExperimentRunner {
                 results.append(done)
                 continue
             }
-            let result = try execute(run)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(try encoder.encode(result), to: saved)
+            let result: RunResult
+            switch run.work {
+            case .train(let config): result = try execute(run, config: config)
+            case .timing(let timing): result = try time(run, timing)
+            }
+            // A run this machine cannot host is not kept: a larger machine runs it.
+            if result.skipped == nil {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try writeAtomically(try encoder.encode(result), to: saved)
+            }
             results.append(result)
             try save()
         }
@@ -83,25 +90,28 @@ public struct ExperimentRunner {
         }
     }
 
-    /// Trains and evaluates one run on an in-process world of tp × dp ranks.
-    func execute(_ run: ExperimentSpec.RunSpec) throws -> RunResult {
-        let config = run.train
+    /// Trains one run on an in-process world of tp × dp ranks, then evaluates its final
+    /// checkpoint at the same layout, as `megatron eval` would.
+    func execute(_ run: ExperimentSpec.RunSpec, config: TrainingConfig) throws -> RunResult {
         let pretrained = try run.finetuneFrom.map { id -> String in
-            let source = spec.runs.first { $0.id == id }!   // ExperimentSpec.load checked the id
+            // ExperimentSpec.load checked that the id names a training run.
+            let source = spec.runs.first { $0.id == id }!.train!
             return try CheckpointDirectory(path: checkpointDirectory(source)).latest()
         }
         let training = TrainingRun(config: config, resumeIfPresent: true, finetuneFrom: pretrained)
         try training.validate()
         let t = config.training
         let started = Date()
-        let log = self.log, id = run.id, evaluations = run.evaluate
-        let outcomes = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
-            let outcome = try training.run(world: world) { log("\(id): \($0)") }
-            let metrics = try Self.evaluate(evaluations, training: training, world: world) { log("\(id): \($0)") }
-            return (outcome, metrics)
+        let log = self.log, id = run.id
+        let outcome = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
+            try training.run(world: world) { log("\(id): \($0)") }
+        }[0]
+        var metrics: [String: Double] = [:]
+        if !run.evaluate.isEmpty {
+            metrics = try CheckpointEvaluation(checkpoint: checkpointDirectory(config), tensorParallel: t.tensorParallel,
+                                               dataParallel: t.dataParallel)
+                .evaluate(run.evaluate) { log("\(id): \($0)") }
         }
-        let (outcome, evaluated) = outcomes[0]
-        var metrics = evaluated
         let tail = outcome.lossCurve.suffix(Swift.max(1, outcome.lossCurve.count / 10))
         metrics["train.final_loss"] = tail.reduce(0) { $0 + $1.loss } / Double(tail.count)
         metrics["train.steps"] = Double(outcome.steps)
@@ -114,52 +124,6 @@ public struct ExperimentRunner {
         return RunResult(id: run.id, config: try config.json(), metrics: metrics,
                          lossCurve: outcome.lossCurve.map { [Double($0.step), $0.loss] },
                          wallSeconds: Date().timeIntervalSince(started))
-    }
-
-    /// Evaluates the run's final checkpoint on every rank; the metrics are the same on all.
-    static func evaluate(_ evaluations: [ExperimentSpec.Evaluation], training: TrainingRun, world: any Communicator,
-                         log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
-        guard !evaluations.isEmpty, let directory = training.config.training.checkpointDirectory else { return [:] }
-        let t = training.config.training
-        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
-        let group = TensorParallelGroup(grid.tensorParallel)
-        let checkpoint = try CheckpointDirectory(path: directory).latest()
-        let progress: EvaluationProgressHandler = { p in if world.rank == 0 { log(p.line) } }
-        var metrics: [String: Double] = [:]
-        for e in evaluations {
-            switch e.task {
-            case "wikitext103":
-                let model = GPTModel<Float>(config: training.gptConfig, seed: t.seed, group: group)
-                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
-                let file = try TokenFile(path: e.data[0], kind: .evaluationStream, remedy: "run `megatron prepare wikitext --split eval`")
-                let r = try WikiTextPerplexity(file: file).evaluate(
-                    model: model, dataParallel: grid.dataParallel, sequence: training.config.model.sequenceLength,
-                    stride: e.stride ?? 32, batch: e.batch ?? 8, progress: progress)
-                metrics["wikitext103.adjusted_ppl"] = r.adjustedPerplexity
-                metrics["wikitext103.token_ppl"] = r.tokenPerplexity
-                metrics["wikitext103.token_ratio"] = r.tokenRatio
-            case "lambada":
-                let model = GPTModel<Float>(config: training.gptConfig, seed: t.seed, group: group)
-                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
-                let file = try TokenFile(path: e.data[0], kind: .lambada, remedy: "run `megatron prepare lambada`")
-                let r = try LAMBADAAccuracy(file: file).evaluate(
-                    model: model, dataParallel: grid.dataParallel, sequence: training.config.model.sequenceLength,
-                    batch: e.batch ?? 8, progress: progress)
-                metrics["lambada.accuracy"] = r.accuracy
-            default:
-                let model = BERTMultipleChoiceModel<Float>(config: training.bertConfig, seed: t.seed, group: group)
-                _ = try Checkpoint.readWeights(from: checkpoint, into: model.parameters, group: group)
-                let files = try e.data.map { path in
-                    try RACEQuestions(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
-                                      file: try TokenFile(path: path, kind: .race, remedy: "run `megatron prepare race`"))
-                }
-                let r = try RACEEvaluation.evaluate(model: model, files: files, dataParallel: grid.dataParallel,
-                                                    batch: e.batch ?? 4, progress: progress)
-                for f in r.files { metrics["race.\(f.name).accuracy"] = f.accuracy }
-                metrics["race.accuracy"] = r.accuracy
-            }
-        }
-        return metrics
     }
 
     func gitCommit() -> String {

@@ -23,20 +23,72 @@ public struct ExperimentSpec: Sendable {
 
     public struct RunSpec: Sendable {
         public var id: String
-        public var train: TrainingConfig
+        public var work: Work
         /// For a RACE fine-tuning run: the id of the pretraining run whose weights it starts from.
         public var finetuneFrom: String?
         public var evaluate: [Evaluation]
         public var paper: [String: Double]
+
+        /// What a run does: train (or fine-tune) a model from a training config, or time
+        /// training steps of a GPT on synthetic tokens (the `scaling` experiment).
+        public enum Work: Sendable {
+            case train(TrainingConfig)
+            case timing(Timing)
+        }
+
+        /// The training config of a training run.
+        public var train: TrainingConfig? {
+            if case .train(let config) = work { return config }
+            return nil
+        }
+    }
+
+    /// A timed run: `megatron bench train`'s sizes, untimed warmup steps, then timed steps
+    /// (the slowest rank's median is reported).
+    public struct Timing: Sendable, Equatable {
+        public var sizes: TrainBenchSizes
+        public var warmup: Int
+        public var steps: Int
+
+        static let keys = Set(TrainBenchSizes.CodingKeys.allCases.map(\.rawValue) + ["warmup", "steps"])
     }
 
     public struct Evaluation: Sendable, Codable, Equatable {
-        /// "wikitext103", "lambada" or "race".
-        public var task: String
+        public var task: EvaluationTask
         /// Prepared files; RACE takes several (dev, test), the others one.
         public var data: [String]
         public var stride: Int?
         public var batch: Int?
+
+        public init(task: EvaluationTask, data: [String], stride: Int? = nil, batch: Int? = nil) {
+            self.task = task
+            self.data = data
+            self.stride = stride
+            self.batch = batch
+        }
+    }
+
+    /// A run's `timing` object: the sizes checked as `bench train` checks them, warmup ≥ 0, steps > 0.
+    static func timing(_ object: Any, key: String, path: String, problems: inout [String]) -> Timing? {
+        guard let fields = object as? [String: Any],
+              let json = try? JSONSerialization.data(withJSONObject: fields) else {
+            problems.append("\(key) is not an object")
+            return nil
+        }
+        problems += fields.keys.filter { !Timing.keys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
+        do {
+            let sizes = try JSONDecoder().decode(TrainBenchSizes.self, from: json)
+            try sizes.check(source: "\(path) \(key)")
+            let warmup = fields["warmup"] as? Int ?? 2, steps = fields["steps"] as? Int ?? 5
+            guard warmup >= 0, steps > 0 else {
+                problems.append("\(key): warmup (\(warmup)) must be ≥ 0 and steps (\(steps)) positive")
+                return nil
+            }
+            return Timing(sizes: sizes, warmup: warmup, steps: steps)
+        } catch {
+            problems.append("\(key): \(error)")
+            return nil
+        }
     }
 
     public static func load(_ path: String) throws -> ExperimentSpec {
@@ -67,9 +119,21 @@ public struct ExperimentSpec: Sendable {
         var runs: [RunSpec] = []
         for (i, entry) in ((root["runs"] as? [[String: Any]]) ?? []).enumerated() {
             let key = "runs[\(i)]"
-            let runKeys: Set<String> = ["id", "train", "finetune_from", "evaluate", "paper"]
+            let runKeys: Set<String> = ["id", "train", "timing", "finetune_from", "evaluate", "paper"]
             problems += entry.keys.filter { !runKeys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
             let id = decode(String.self, entry["id"], "\(key).id") ?? "run\(i)"
+            let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
+            let paper = decode([String: Double].self, entry["paper"] ?? [String: Double](), "\(key).paper") ?? [:]
+            let from = entry["finetune_from"].flatMap { decode(String.self, $0, "\(key).finetune_from") }
+            if let object = entry["timing"] {
+                if entry["train"] != nil || from != nil || !evaluate.isEmpty {
+                    problems.append("\(key): a timing run has no train, finetune_from or evaluate")
+                }
+                if let timing = Self.timing(object, key: "\(key).timing", path: path, problems: &problems) {
+                    runs.append(RunSpec(id: id, work: .timing(timing), finetuneFrom: nil, evaluate: [], paper: paper))
+                }
+                continue
+            }
             // Checkpoints go to checkpoints/NAME/ID unless the run says otherwise: the runner
             // resumes from there and evaluates the final one.
             var train: TrainingConfig?
@@ -85,22 +149,24 @@ public struct ExperimentSpec: Sendable {
                     problems.append("\(error)")
                 }
             } else {
-                problems.append("\(key).train is missing or not an object")
+                problems.append("\(key) needs a train (or timing) object")
             }
-            let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
-            let paper = decode([String: Double].self, entry["paper"] ?? [String: Double](), "\(key).paper") ?? [:]
-            let from = entry["finetune_from"].flatMap { decode(String.self, $0, "\(key).finetune_from") }
             if let train {
-                runs.append(RunSpec(id: id, train: train, finetuneFrom: from, evaluate: evaluate, paper: paper))
+                runs.append(RunSpec(id: id, work: .train(train), finetuneFrom: from, evaluate: evaluate, paper: paper))
             }
         }
         if root["runs"] == nil { problems.append("runs is missing") }
         for run in runs {
-            if let from = run.finetuneFrom, !runs.contains(where: { $0.id == from }) {
-                problems.append("\(run.id).finetune_from names no run: \(from)")
+            if let from = run.finetuneFrom, !runs.contains(where: { $0.id == from && $0.train != nil }) {
+                problems.append("\(run.id).finetune_from names no training run: \(from)")
             }
-            for e in run.evaluate where !["wikitext103", "lambada", "race"].contains(e.task) {
-                problems.append("\(run.id).evaluate: unknown task \(e.task) (wikitext103, lambada or race)")
+            for e in run.evaluate {
+                if e.data.isEmpty || (e.data.count > 1 && !e.task.takesSeveralFiles) {
+                    problems.append("\(run.id).evaluate: \(e.task.rawValue) takes \(e.task.takesSeveralFiles ? "one or more files" : "one file"), got \(e.data.count)")
+                }
+                if run.train.map({ $0.model.family != e.task.family }) ?? false {
+                    problems.append("\(run.id).evaluate: \(e.task.rawValue) evaluates a \(e.task.family.rawValue) model, the run trains \(run.train!.model.family.rawValue)")
+                }
             }
         }
         if !problems.isEmpty { throw ExperimentError.malformedSpec(path: path, reason: problems.joined(separator: "; ")) }

@@ -41,6 +41,12 @@ public struct ResultTables {
                 written.append(svgPath)
                 page += ["![\(record.experiment) loss curves](\(record.experiment)/loss.svg)", ""]
             }
+            if let plot = ScalingPlot(record: record)?.plot {
+                let svgPath = "\(resultsDirectory)/\(record.experiment)/efficiency.svg"
+                try writeAtomically(Data(plot.render().utf8), to: svgPath)
+                written.append(svgPath)
+                page += ["![\(record.experiment): weak-scaling efficiency](\(record.experiment)/efficiency.svg)", ""]
+            }
         }
         let readme = "\(resultsDirectory)/README.md"
         try writeAtomically(Data(page.joined(separator: "\n").utf8), to: readme)
@@ -50,8 +56,8 @@ public struct ResultTables {
 
     func columns(_ record: RunRecord) -> [String] {
         let keys = Set(record.runs.flatMap(\.metrics.keys))
-        let ours = keys.filter { !$0.hasPrefix("paper.") }.sorted()
-        let paper = keys.filter { $0.hasPrefix("paper.") }.sorted()
+        let ours = ScalingColumns.sorted(keys.filter { !$0.hasPrefix("paper.") })
+        let paper = ScalingColumns.sorted(keys.filter { $0.hasPrefix("paper.") })
         return ours + paper
     }
 
@@ -66,6 +72,12 @@ public struct ResultTables {
             lines.append("| \(run.id) | " + cols.map { run.metrics[$0].map(formatNumber) ?? "" }.joined(separator: " | ") + " |")
         }
         lines.append("")
+        let skipped = record.runs.filter { $0.skipped != nil }
+        if !skipped.isEmpty {
+            lines.append("Not runnable on this machine (the paper's figures kept): "
+                + skipped.map { "\($0.id) (\($0.skipped!))" }.joined(separator: "; ") + ".")
+            lines.append("")
+        }
         if !record.pending.isEmpty {
             lines.append("Not run yet: \(record.pending.joined(separator: ", ")) (`\(record.command)` continues).")
             lines.append("")

@@ -63,13 +63,18 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// (step, loss) pairs, in step order.
     public var lossCurve: [[Double]]
     public var wallSeconds: Double
+    /// Why the run did not run on this machine (a timing run needing more cores than it has);
+    /// its metrics then hold only its settings and the paper's figures.
+    public var skipped: String?
 
-    public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double) {
+    public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double,
+                skipped: String? = nil) {
         self.id = id
         self.config = config
         self.metrics = metrics
         self.lossCurve = lossCurve
         self.wallSeconds = wallSeconds
+        self.skipped = skipped
     }
 }
 

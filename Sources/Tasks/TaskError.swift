@@ -14,7 +14,7 @@ public struct TaskError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { "\(what): \(problem); \(fix)" }
 
     /// The data was tokenized for another vocabulary than the model's.
-    static func vocabularyMismatch(_ what: String, data: Int, model: Int) -> TaskError {
+    public static func vocabularyMismatch(_ what: String, data: Int, model: Int) -> TaskError {
         TaskError(what: what, problem: "tokenized with a vocabulary of \(data), the model has \(model)",
                   fix: "evaluate a model built for the tokenizer the data was prepared with")
     }

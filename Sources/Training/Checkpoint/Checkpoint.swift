@@ -135,13 +135,6 @@ public enum Checkpoint {
         let file = try HDF5File(reading: path, remedy: "resume from another checkpoint (an earlier one is kept)")
         defer { file.close() }
         let root = file.root
-        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
-            throw CheckpointError.notACheckpoint(file: path, reason: "no `format` attribute saying \"\(format)\"")
-        }
-        let version = Int(try root.attribute("format_version", as: Int64.self))
-        guard version == formatVersion else {
-            throw CheckpointError.unsupportedVersion(file: path, found: version, supported: formatVersion)
-        }
         let contents = try readAttributes(root, path: path)
         if let expected = expectedPaddedVocabSize, expected != contents.model.paddedVocabSize {
             throw CheckpointError.settingMismatch(file: path, setting: "padded_vocab_size",
@@ -219,6 +212,14 @@ public enum Checkpoint {
         return (parameters.parameters.map(\.name).filter { !stored.contains($0) }, stored.subtracting(names).sorted())
     }
 
+    /// What the checkpoint at `path` records besides its tensors (the config, the padded
+    /// vocabulary, the step), without reading any tensor: how an evaluation builds its model.
+    public static func contents(of path: String) throws -> Contents {
+        let file = try HDF5File(reading: path, remedy: "point at a checkpoint written by megatron train")
+        defer { file.close() }
+        return try readAttributes(file.root, path: path)
+    }
+
     private static func writeAttributes<T>(_ root: HDF5Group, model: CheckpointModelInfo, state: TrainingState,
                                            scalar: T.Type) throws {
         try root.setAttribute("format", format)
@@ -231,7 +232,15 @@ public enum Checkpoint {
         try root.setAttribute("dropout_seed", String(state.dropoutSeed))
     }
 
+    /// Checks the format and version, then reads the attributes.
     private static func readAttributes(_ root: HDF5Group, path: String) throws -> Contents {
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == format else {
+            throw CheckpointError.notACheckpoint(file: path, reason: "no `format` attribute saying \"\(format)\"")
+        }
+        let version = Int(try root.attribute("format_version", as: Int64.self))
+        guard version == formatVersion else {
+            throw CheckpointError.unsupportedVersion(file: path, found: version, supported: formatVersion)
+        }
         let positionText = try root.stringAttribute("data_position")
         guard let position = try? JSONDecoder().decode(LoaderPosition.self, from: Data(positionText.utf8)) else {
             throw CheckpointError.notACheckpoint(file: path, reason: "data_position \"\(positionText)\" is not a loader position")

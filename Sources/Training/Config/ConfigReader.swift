@@ -17,6 +17,11 @@ public struct TrainingConfigError: Error, Sendable, Equatable, CustomStringConve
     public var source: String
     public var problems: [ConfigProblem]
 
+    public init(source: String, problems: [ConfigProblem]) {
+        self.source = source
+        self.problems = problems
+    }
+
     public var description: String {
         "\(source): \(problems.count) problem\(problems.count == 1 ? "" : "s") in the training config:\n"
             + problems.map { "  - \($0)" }.joined(separator: "\n")

@@ -46,11 +46,7 @@ struct BenchEval: ParsableCommand {
         let results = try backend.engine.run(worldSize: tp * dp) { (world: any Communicator) throws -> (PerplexityResult, Double, Int) in
             let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp)
             let model = GPTModel<Float>(config: config, seed: 1234, group: TensorParallelGroup(grid.tensorParallel))
-            var progress: EvaluationProgressHandler?
-            if world.rank == 0 {
-                let printer = ProgressPrinter()
-                progress = { printer.show($0) }
-            }
+            let progress = world.rank == 0 ? ProgressThrottle().handler { print($0.line) } : nil
             let start = DispatchTime.now().uptimeNanoseconds
             let result = try task.evaluate(model: model, dataParallel: grid.dataParallel, stride: stride, batch: batch,
                                            progress: progress)
@@ -61,17 +57,5 @@ struct BenchEval: ParsableCommand {
         print("GPT \(layers)×\(hidden) (\(heads) heads), s \(sequence), stride \(stride), batch \(batch), tp \(tp) × dp \(dp)")
         print("windows \(result.windows)  seconds \(formatted(seconds, 1))  windows/s \(formatted(Double(result.windows) / seconds, 1))")
         print("untrained model: token ppl \(formatted(result.tokenPerplexity, 1)), adjusted \(formatted(result.adjustedPerplexity, 1))")
-    }
-}
-
-/// Prints a progress line at most every five seconds.
-final class ProgressPrinter: @unchecked Sendable {
-    private var last = DispatchTime.now().uptimeNanoseconds
-
-    func show(_ progress: EvaluationProgress) {
-        let now = DispatchTime.now().uptimeNanoseconds
-        guard now - last >= 5_000_000_000 || progress.done == progress.total else { return }
-        last = now
-        print(progress.line)
     }
 }

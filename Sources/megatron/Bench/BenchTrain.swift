@@ -4,6 +4,7 @@ import Foundation
 import Models
 import TensorCore
 import TensorParallel
+import Training
 
 /// Training throughput of GPT: forward + backward + AdamW on synthetic tokens, with in-process
 /// ranks for tp × dp, against the GEMM peak measured in the same run and the analytic memory.
@@ -38,8 +39,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Print one JSON record as the last line.") var json = false
 
     func validate() throws {
-        let sizes = try resolved()
-        try sizes.check()
+        try resolved().check(source: config ?? "the flags")
         if warmup < 0 { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
         if steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         if gemmRepeats <= 0 { throw ValidationError("--gemm-repeats must be positive, got \(gemmRepeats)") }
@@ -66,7 +66,7 @@ struct BenchTrain: ParsableCommand {
         let model = sizes.model
         let ranks = sizes.tp * sizes.dp
         let tokens = sizes.batch * sizes.seq
-        let flops = model.trainingFLOPs(sequence: sizes.seq) * Double(sizes.batch)
+        let flops = sizes.flopsPerStep
         print("GPT: \(sizes.layers) layers, hidden \(sizes.hidden), \(sizes.heads) heads, seq \(sizes.seq), "
             + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh")
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
@@ -77,7 +77,6 @@ struct BenchTrain: ParsableCommand {
         print("model FLOPs/step = batch · s · (6·(12·L·h² + V·h) + 12·L·s·h) = \(formatted(flops / 1e9)) GFLOP "
             + "(GPTConfig.trainingFLOPs; causal masking not credited)")
 
-        if ranks == 1 { BLASThreads.set(sizes.threads) }
         let outcome = try TrainingStepBench(sizes: sizes, warmup: warmup, steps: steps).run()
         let peakResident = Self.peakResidentBytes()
 
@@ -158,69 +157,6 @@ struct BenchTrain: ParsableCommand {
     func mebibytes(_ bytes: Double) -> String { formatted(bytes / 1_048_576) }
 }
 
-/// The sizes `bench train` runs, as flags and as the keys of a --config JSON file.
-struct TrainBenchSizes: Codable {
-    var layers = 6, hidden = 512, heads = 8, seq = 256, vocab = 8192, batch = 8, threads = 2, tp = 1, dp = 1
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case layers, hidden, heads, seq, vocab, batch, threads, tp, dp
-    }
-
-    init() {}
-
-    /// Keys the file leaves out keep their defaults.
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
-            try c.decodeIfPresent(Int.self, forKey: key) ?? fallback
-        }
-        layers = try value(.layers, layers)
-        hidden = try value(.hidden, hidden)
-        heads = try value(.heads, heads)
-        seq = try value(.seq, seq)
-        vocab = try value(.vocab, vocab)
-        batch = try value(.batch, batch)
-        threads = try value(.threads, threads)
-        tp = try value(.tp, tp)
-        dp = try value(.dp, dp)
-    }
-
-    static func load(_ path: String) throws -> TrainBenchSizes {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("--config: cannot read \(path); give a readable JSON file")
-        }
-        do {
-            return try JSONDecoder().decode(TrainBenchSizes.self, from: data)
-        } catch {
-            throw ValidationError("--config \(path): not a JSON object of integer sizes "
-                + "(\(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))): \(error)")
-        }
-    }
-
-    func check() throws {
-        for (name, value) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("seq", seq),
-                              ("vocab", vocab), ("batch", batch), ("threads", threads), ("tp", tp), ("dp", dp)]
-        where value <= 0 {
-            throw ValidationError("--\(name) must be positive, got \(value)")
-        }
-        if hidden % heads != 0 { throw ValidationError("--hidden (\(hidden)) must be a multiple of --heads (\(heads))") }
-        if heads % tp != 0 { throw ValidationError("--heads (\(heads)) must be a multiple of --tp (\(tp))") }
-        if batch % dp != 0 { throw ValidationError("--batch (\(batch)) must be a multiple of --dp (\(dp))") }
-    }
-
-    /// Megatron pads the vocabulary to a multiple of 128·tp; a multiple of 128 that tp divides
-    /// keeps the same padded size, and so the same model, at every tp where it can.
-    var paddedVocab: Int {
-        let by128 = (vocab + 127) / 128 * 128
-        return by128 % tp == 0 ? by128 : (vocab + 128 * tp - 1) / (128 * tp) * (128 * tp)
-    }
-
-    var model: GPTConfig {
-        GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: seq, vocabSize: vocab,
-                  paddedVocabSize: paddedVocab, gelu: .tanh, attentionDropout: 0, hiddenDropout: 0)
-    }
-}
-
 /// The bytes one rank needs by counting: 4 per parameter for its value, its gradient and each of
 /// AdamW's two moments, and 4 per element of the activation and activation-gradient buffers the
 /// layers keep (each layer keeps its own, sized by the step's tokens N = b·s/dp).
@@ -249,100 +185,4 @@ struct MemoryEstimate {
     }
 
     var total: Int { 4 * parameters + activations }
-}
-
-/// What `TrainingStepBench.run` measured.
-struct TrainingStepOutcome {
-    /// The slowest rank's median step.
-    var stepSeconds: Double
-    /// Rank 0's mean step, the denominator of its breakdown.
-    var meanStepSeconds: Double
-    /// Rank 0's mean seconds per step in each phase.
-    var phaseSeconds: [StepProfiler.Phase: Double]
-    var loss: Double
-    var localParameters: Int
-}
-
-/// Runs the training steps on tp × dp rank threads: each step zeroes the gradients, runs the
-/// model's forward and backward, averages the gradients over dp and applies AdamW to the flat
-/// buffers (decay on the decayed part only), as `torch.optim.AdamW(lr 3e-4, betas (0.9, 0.95), wd 0.1)`.
-struct TrainingStepBench: Sendable {
-    let sizes: TrainBenchSizes
-    let warmup: Int
-    let steps: Int
-
-    struct RankResult: Sendable {
-        var times: [Double]
-        var phases: [[Double]]
-        var loss: Double
-        var parameters: Int
-    }
-
-    func run() throws -> TrainingStepOutcome {
-        let (sizes, warmup, steps) = (self.sizes, self.warmup, self.steps)
-        let results = try InProcessWorld.run(worldSize: sizes.tp * sizes.dp, timeout: 3600) { world in
-            ComputeThreads.set(sizes.threads)
-            let grid = try ProcessGrid(world: world, tensorParallel: sizes.tp, dataParallel: sizes.dp)
-            let model = GPTModel<Float>(config: sizes.model, seed: 1234, group: TensorParallelGroup(grid.tensorParallel))
-            let set = model.parameters
-            let count = set.values.count
-            let firstMoments = Tensor<Float>(zeros: [count]), secondMoments = Tensor<Float>(zeros: [count])
-            let parts = [set.decayed, set.decayed.upperBound..<count].filter { !$0.isEmpty }
-            func view(_ t: Tensor<Float>, _ r: Range<Int>) -> Tensor<Float> {
-                Tensor(storage: t.storage, offset: t.offset + r.lowerBound, shape: [r.count])
-            }
-            let local = sizes.batch / sizes.dp
-            let first = grid.dataParallelRank * local
-            let rng = CounterRNG(seed: 7, stream: 3)
-            let tokens = (0..<(local * sizes.seq)).map {
-                Int32(rng.bits(at: first * sizes.seq + $0) % UInt64(sizes.vocab))
-            }
-            let labels = (0..<(local * sizes.seq)).map {
-                Int32(rng.bits(at: (1 << 40) + first * sizes.seq + $0) % UInt64(sizes.vocab))
-            }
-            let input = GPTInput(tokens: tokens, labels: labels)
-            let hp = AdamWHyperparameters(learningRate: 3e-4, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1)
-
-            let profiler = StepProfiler()
-            StepProfiler.install(profiler)
-            defer { StepProfiler.install(nil) }
-            var result = RankResult(times: [], phases: [], loss: 0, parameters: count)
-            for step in 1...(warmup + steps) {
-                try world.barrier()
-                profiler.reset()
-                let start = StepProfiler.now()
-                StepProfiler.measure(.optimizer) { set.zeroGradients() }
-                let context = StepContext(step: step, batch: local, sequence: sizes.seq, batchOffset: first,
-                                          dropoutSeed: 1, training: true)
-                let report = try model.forwardBackward(input, context: context, lossScale: 1)
-                try set.averageGradients(over: grid.dataParallel)
-                StepProfiler.measure(.optimizer) {
-                    for part in parts {
-                        var partHP = hp
-                        if part != set.decayed { partHP.weightDecay = 0 }
-                        AdamW.update(parameters: view(set.values, part), gradients: view(set.gradients, part),
-                                     firstMoments: view(firstMoments, part), secondMoments: view(secondMoments, part),
-                                     step: step, hyperparameters: partHP)
-                    }
-                }
-                let seconds = Double(StepProfiler.now() - start) * 1e-9
-                if step > warmup {
-                    result.times.append(seconds)
-                    let phases = profiler.seconds
-                    result.phases.append(StepProfiler.Phase.allCases.map { phases[$0] ?? 0 })
-                }
-                result.loss = report.total
-            }
-            return result
-        }
-        let medians = results.map { medianOf($0.times) }
-        let rank0 = results[0]
-        let mean = rank0.times.reduce(0, +) / Double(rank0.times.count)
-        var phases: [StepProfiler.Phase: Double] = [:]
-        for phase in StepProfiler.Phase.allCases {
-            phases[phase] = rank0.phases.map { $0[phase.rawValue] }.reduce(0, +) / Double(rank0.phases.count)
-        }
-        return TrainingStepOutcome(stepSeconds: medians.max()!, meanStepSeconds: mean, phaseSeconds: phases,
-                                   loss: rank0.loss, localParameters: rank0.parameters)
-    }
 }
