@@ -1,4 +1,5 @@
 import ArgumentParser
+@preconcurrency import Glibc
 
 @main
 struct Megatron: ParsableCommand {
@@ -7,4 +8,12 @@ struct Megatron: ParsableCommand {
         abstract: "Megatron-LM (Shoeybi et al., 2019) at CPU scale: tensor × data parallel GPT-2 and BERT.",
         subcommands: [Run.self, Train.self, Eval.self, Finetune.self, Prepare.self, Tables.self, Verify.self, Bench.self,
                       Tokenize.self])
+
+    /// Line-buffered stdout, so a long run's log lines reach a file or pipe as they are printed
+    /// rather than in 4 KiB blocks (or not at all if the run is killed). (`stdout` is a mutable C
+    /// global, which Swift 6 refuses without the `@preconcurrency` import.)
+    static func main() {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        main(nil)
+    }
 }

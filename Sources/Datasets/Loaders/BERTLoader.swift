@@ -112,8 +112,11 @@ public struct BERTLoader: Sendable {
                 b = front ? b.dropFirst() : b.dropLast()
             }
         }
-        var ids: [Int32] = [special.cls]
-        var starts: [Bool] = [true]
+        var ids: [Int32] = [], starts: [Bool] = []
+        ids.reserveCapacity(sequenceLength)
+        starts.reserveCapacity(sequenceLength)
+        ids.append(special.cls)
+        starts.append(true)
         ids += tokens[a]
         starts += wordStarts[a]
         ids.append(special.sep)

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Datasets
+import Dispatch
+
+/// How fast prepared data reaches training: opening a token file (HDF5 read and validation) and
+/// the GPT and BERT loaders' micro-batches, in tokens per second on one thread. Training consumes
+/// well under 10⁴ tokens/s here, so the loaders should never be what a step waits for.
+struct BenchData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Tokens/s of opening a prepared HDF5 file and of the GPT and BERT loaders' micro-batches.")
+
+    @Option(help: "A gpt-documents file (megatron prepare wikitext --split train …).")
+    var gpt = "data/wt2-train-gpt2.h5"
+
+    @Option(help: "A bert-sentences file (megatron prepare bert …).")
+    var bert = "data/wt2-train-bert.h5"
+
+    @Option(help: "Sequence length of the samples.")
+    var seq = 512
+
+    @Option(help: "Sequences per micro-batch.")
+    var microBatch = 8
+
+    @Option(help: "Timed repetitions (the median is reported).")
+    var repeats = 3
+
+    func validate() throws {
+        if repeats <= 0 { throw ValidationError("--repeats must be positive, got \(repeats)") }
+        if seq <= 3 { throw ValidationError("--seq must be above 3, got \(seq)") }
+        if microBatch <= 0 { throw ValidationError("--micro-batch must be positive, got \(microBatch)") }
+    }
+
+    func run() throws {
+        print("stage                  file                         tokens      M tokens/s")
+        let gptFile = try open(gpt, .gptDocuments, "megatron prepare wikitext --split train --raw "
+                               + "../shared/datasets/wikitext-2/wiki.train.tokens --out \(gpt)")
+        let gptStart = try GPTLoader(file: gptFile, sequenceLength: seq, microBatch: microBatch,
+                                     dpRank: 0, dpSize: 1, seed: 1)
+        try time("gpt loader next()", gpt, epoch: gptStart.order) {
+            var loader = gptStart
+            for _ in 0..<gptStart.order.batchesPerEpoch { _ = loader.next() }
+        }
+        let bertFile = try open(bert, .bertSentences, "megatron prepare bert --raw "
+                                + "../shared/datasets/wikitext-2/wiki.train.tokens --out \(bert)")
+        let bertStart = try BERTLoader(file: bertFile, sequenceLength: seq, microBatch: microBatch,
+                                       dpRank: 0, dpSize: 1, seed: 1)
+        try time("bert loader next()", bert, epoch: bertStart.order) {
+            var loader = bertStart
+            for _ in 0..<bertStart.order.batchesPerEpoch { _ = loader.next() }
+        }
+    }
+
+    /// Opens the file once to check it, then times opening it again.
+    private func open(_ path: String, _ kind: TokenFileSchema.Kind, _ remedy: String) throws -> TokenFile {
+        let file = try TokenFile(path: path, kind: kind, remedy: remedy)
+        try time("open + validate", path, tokens: file.tokens.count) {
+            _ = try TokenFile(path: path, kind: kind, remedy: remedy)
+        }
+        return file
+    }
+
+    /// One epoch of micro-batches, `sequenceLength` tokens per sample.
+    private func time(_ stage: String, _ path: String, epoch: ShardedSampleOrder, _ body: () throws -> Void) throws {
+        try time(stage, path, tokens: epoch.batchesPerEpoch * microBatch * seq, body)
+    }
+
+    private func time(_ stage: String, _ path: String, tokens: Int, _ body: () throws -> Void) throws {
+        let seconds = try medianSeconds(warmup: 1, repeats: repeats, body)
+        let name = String(path.split(separator: "/").last ?? Substring(path))
+        print("\(stage.padding(toLength: 21, withPad: " ", startingAt: 0))  "
+              + "\(name.padding(toLength: 27, withPad: " ", startingAt: 0))  \(padded("\(tokens)", 9))  "
+              + padded(formatted(Double(tokens) / seconds / 1e6, 1), 13))
+    }
+}
