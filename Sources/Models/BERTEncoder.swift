@@ -12,12 +12,13 @@ final class BERTEncoder<T: TensorScalar> {
 
     private var pooled = Reusable<T>(), firstTokens = Reusable<T>(), encoderGradient = Reusable<T>()
 
-    init(config: BERTConfig, initializer: ParameterInitializer, group: TensorParallelGroup) {
+    init(config: BERTConfig, initializer: ParameterInitializer, group: TensorParallelGroup, recomputeActivations: Bool) {
         embedding = LanguageModelEmbedding(paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
                                            maxPositions: config.maxPositions, tokenTypes: config.tokenTypes,
                                            dropout: config.hiddenDropout, initStd: config.initStd,
                                            initializer: initializer, group: group)
-        encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group)
+        encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
+                                     recomputeActivations: recomputeActivations)
         pooler = ReplicatedLinear(name: "pooler.dense", inFeatures: config.hidden, outFeatures: config.hidden,
                                   initStd: config.initStd, initializer: initializer, group: group)
     }

@@ -47,11 +47,13 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
     private var binaryLosses = Reusable<T>(), binaryLogSumExp = Reusable<T>(), binaryLogitGradient = Reusable<T>()
     private var binaryLossGradient = Reusable<T>()
 
-    public init(config: BERTConfig, seed: UInt64, group: TensorParallelGroup) {
+    /// `recomputeActivations`: as GPTModel's, for the transformer layers of the body.
+    public init(config: BERTConfig, seed: UInt64, group: TensorParallelGroup, recomputeActivations: Bool = false) {
         self.config = config
         tensorParallel = group
         let initializer = ParameterInitializer(seed: seed)
-        body = BERTEncoder(config: config, initializer: initializer, group: group)
+        body = BERTEncoder(config: config, initializer: initializer, group: group,
+                           recomputeActivations: recomputeActivations)
         transform = ReplicatedLinear(name: "lm_head.dense", inFeatures: config.hidden, outFeatures: config.hidden,
                                      initStd: config.initStd, initializer: initializer, group: group)
         transformNorm = LayerNormParameters(name: "lm_head.layernorm", width: config.hidden,

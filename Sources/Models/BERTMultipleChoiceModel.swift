@@ -38,11 +38,13 @@ public final class BERTMultipleChoiceModel<T: TensorScalar>: TrainableModel {
     private var logSumExp = Reusable<T>(), losses = Reusable<T>(), lossGradient = Reusable<T>()
     private var scoreGradient = Reusable<T>()
 
-    public init(config: BERTConfig, seed: UInt64, group: TensorParallelGroup) {
+    /// `recomputeActivations`: as GPTModel's, for the transformer layers of the body.
+    public init(config: BERTConfig, seed: UInt64, group: TensorParallelGroup, recomputeActivations: Bool = false) {
         self.config = config
         tensorParallel = group
         let initializer = ParameterInitializer(seed: seed)
-        body = BERTEncoder(config: config, initializer: initializer, group: group)
+        body = BERTEncoder(config: config, initializer: initializer, group: group,
+                           recomputeActivations: recomputeActivations)
         head = ReplicatedLinear(name: "multiple_choice_head", inFeatures: config.hidden, outFeatures: 1,
                                 initStd: config.initStd, initializer: initializer, group: group)
         dropout = HiddenDropout(site: "multiple_choice.dropout", probability: config.hiddenDropout)

@@ -30,7 +30,10 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
 
     private var lossGradient = Reusable<T>()
 
-    public init(config: GPTConfig, seed: UInt64, group: TensorParallelGroup) {
+    /// `recomputeActivations`: keep only each layer's input from forward to backward and run the
+    /// layer's forward again in backward (`LayerRecomputation`); the same losses and gradients,
+    /// less activation memory, one more forward of the layers per step.
+    public init(config: GPTConfig, seed: UInt64, group: TensorParallelGroup, recomputeActivations: Bool = false) {
         self.config = config
         tensorParallel = group
         let initializer = ParameterInitializer(seed: seed)
@@ -38,7 +41,8 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
                                            maxPositions: config.maxPositions, tokenTypes: nil,
                                            dropout: config.hiddenDropout, initStd: config.initStd,
                                            initializer: initializer, group: group)
-        encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group)
+        encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
+                                     recomputeActivations: recomputeActivations)
         logits = VocabParallelLogits(embedding: embedding.wordEmbeddings, biasName: nil,
                                      initializer: initializer, group: group)
         crossEntropy = VocabParallelCrossEntropy(vocabRange: embedding.wordEmbeddings.vocabRange, group: group)

@@ -1,23 +1,30 @@
 import TensorCore
 import TensorParallel
 
-/// The stack of transformer layers and the final layer norm, shared by GPT and BERT.
+/// The stack of transformer layers and the final layer norm, shared by GPT and BERT. With
+/// `recomputeActivations` the layers share one workspace and recompute their activations in
+/// backward (`LayerRecomputation`); without, each keeps its own from forward to backward.
 final class TransformerEncoder<T: TensorScalar> {
     let layers: [ParallelTransformerLayer<T>]
     let finalLayerNorm: LayerNormParameters<T>
     let epsilon: T
+    let recomputation: LayerRecomputation<T>?
 
     private var input: Tensor<T>?
     private var output = Reusable<T>(), mean = Reusable<T>(), rstd = Reusable<T>()
     private var gradient = Reusable<T>()
 
-    init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup) {
+    init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup,
+         recomputeActivations: Bool) {
+        let recomputation = recomputeActivations ? LayerRecomputation<T>(layers: config.layers) : nil
         layers = (0..<config.layers).map {
-            ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group)
+            ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group,
+                                     workspace: recomputation?.workspace ?? .init())
         }
         finalLayerNorm = LayerNormParameters(name: "final_layernorm", width: config.hidden,
                                              initializer: initializer, group: group)
         epsilon = T(config.layerNormEpsilon)
+        self.recomputation = recomputation
     }
 
     var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + finalLayerNorm.parameters }
@@ -25,7 +32,15 @@ final class TransformerEncoder<T: TensorScalar> {
     // x: [b·s, h] → [b·s, h]
     func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
         var h = x
-        for layer in layers { h = try layer.forward(h, context: context) }
+        for (i, layer) in layers.enumerated() {
+            if let recomputation {
+                h = try recomputation.forward(layer, index: i, h, context: context)
+            } else {
+                h = try layer.forward(h, context: context)
+            }
+        }
+        // With recomputation h is in the shared workspace: the final layer norm's backward, the
+        // first step of backward, reads it before any layer runs again.
         input = h
         let out = output(h.shape)
         LayerNorm.forward(out: out, mean: mean([h.rows]), rstd: rstd([h.rows]), x: h,
@@ -39,7 +54,13 @@ final class TransformerEncoder<T: TensorScalar> {
         var g = gradient(h.shape)
         LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
                            dOut: dy, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
-        for layer in layers.reversed() { g = try layer.backward(g) }
+        for (i, layer) in layers.enumerated().reversed() {
+            if let recomputation {
+                try recomputation.backward(layer, index: i, gradient: g)
+            } else {
+                g = try layer.backward(g)
+            }
+        }
         return g
     }
 }

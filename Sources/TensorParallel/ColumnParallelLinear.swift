@@ -11,21 +11,30 @@ public final class ColumnParallelLinear<T: TensorScalar> {
     public let gatherOutput: Bool
     let group: TensorParallelGroup
 
+    let workspace: Workspace
     private var input: Tensor<T>?
-    private var localOutput = Reusable<T>()
-    private var gathered = Reusable<T>()
-    private var gatherScratch = Reusable<T>()
-    private var localGradient = Reusable<T>()
-    private var inputGradient = Reusable<T>()
+
+    /// The buffers a forward and backward write: the layer's own, or shared with the same
+    /// sublayer of the other layers of a stack that recomputes its activations.
+    public final class Workspace {
+        var localOutput = Reusable<T>()
+        var gathered = Reusable<T>()
+        var gatherScratch = Reusable<T>()
+        var localGradient = Reusable<T>()
+        var inputGradient = Reusable<T>()
+
+        public init() {}
+    }
 
     /// `stride` 3 keeps each rank's Q, K and V rows of a fused [Q; K; V] weight together.
     public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true,
                 gatherOutput: Bool = false, stride: Int = 1, initStd: Double,
-                initializer: ParameterInitializer, group: TensorParallelGroup) {
+                initializer: ParameterInitializer, group: TensorParallelGroup, workspace: Workspace = Workspace()) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.gatherOutput = gatherOutput
         self.group = group
+        self.workspace = workspace
         let split = Partition.split(dimension: 0, stride: stride)
         weight = Parameter(name: "\(name).weight",
                            full: initializer.normal("\(name).weight", shape: [outFeatures, inFeatures], std: initStd),
@@ -44,13 +53,13 @@ public final class ColumnParallelLinear<T: TensorScalar> {
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         let x = CopyToTensorParallelRegion.forward(x)
         input = x
-        let y = localOutput([x.rows, localOutFeatures])
+        let y = workspace.localOutput([x.rows, localOutFeatures])
         if let bias { BiasAdd.fill(out: y, bias: bias.value) }
         GEMM.matmul(x, weight.value, into: y, transB: true, beta: bias == nil ? 0 : 1)
         guard gatherOutput else { return y }
-        let full = gathered([x.rows, outFeatures])
+        let full = workspace.gathered([x.rows, outFeatures])
         try GatherFromTensorParallelRegion.forward(
-            y, into: full, scratch: gatherScratch([y.count * group.size]), group: group)
+            y, into: full, scratch: workspace.gatherScratch([y.count * group.size]), group: group)
         return full
     }
 
@@ -60,12 +69,12 @@ public final class ColumnParallelLinear<T: TensorScalar> {
         guard let x = input else { preconditionFailure("ColumnParallelLinear.backward before forward") }
         var dLocal = dy
         if gatherOutput {
-            dLocal = localGradient([dy.rows, localOutFeatures])
+            dLocal = workspace.localGradient([dy.rows, localOutFeatures])
             GatherFromTensorParallelRegion.backward(dy, into: dLocal, group: group)
         }
         GEMM.matmul(dLocal, x, into: weight.gradient, transA: true, beta: 1)
         if let bias { BiasAdd.backward(dBias: bias.gradient, dOut: dLocal) }
-        let dx = inputGradient([x.rows, inFeatures])
+        let dx = workspace.inputGradient([x.rows, inFeatures])
         GEMM.matmul(dLocal, weight.value, into: dx)
         try CopyToTensorParallelRegion.backward(dx, group: group)
         return dx

@@ -15,25 +15,37 @@ public final class ParallelAttention<T: TensorScalar> {
     let group: TensorParallelGroup
     let site: String
 
+    let workspace: Workspace
     private var context: StepContext?
     private var qkv: Tensor<T>?
-    private var probabilities = Reusable<T>()
-    private var droppedProbabilities = Reusable<T>()
-    private var scores = Reusable<T>()
-    private var attended = Reusable<T>()
-    private var qkvGradient = Reusable<T>()
+
+    /// The buffers a forward and backward write, the projections' included: the layer's own, or
+    /// shared with the attention of the other layers of a stack that recomputes its activations.
+    public final class Workspace {
+        let queryKeyValue = ColumnParallelLinear<T>.Workspace()
+        let dense = RowParallelLinear<T>.Workspace()
+        var probabilities = Reusable<T>()
+        var droppedProbabilities = Reusable<T>()
+        var scores = Reusable<T>()
+        var attended = Reusable<T>()
+        var qkvGradient = Reusable<T>()
+
+        public init() {}
+    }
 
     public init(name: String, config: TransformerConfig, initializer: ParameterInitializer,
-                group: TensorParallelGroup) {
+                group: TensorParallelGroup, workspace: Workspace = Workspace()) {
         self.config = config
         self.group = group
+        self.workspace = workspace
         site = "\(name).attention_dropout"
         queryKeyValue = ColumnParallelLinear(
             name: "\(name).query_key_value", inFeatures: config.hidden, outFeatures: 3 * config.hidden,
-            stride: 3, initStd: config.initStd, initializer: initializer, group: group)
+            stride: 3, initStd: config.initStd, initializer: initializer, group: group,
+            workspace: workspace.queryKeyValue)
         dense = RowParallelLinear(
             name: "\(name).dense", inFeatures: config.hidden, outFeatures: config.hidden,
-            initStd: config.outputInitStd, initializer: initializer, group: group)
+            initStd: config.outputInitStd, initializer: initializer, group: group, workspace: workspace.dense)
     }
 
     public var parameters: [Parameter<T>] { queryKeyValue.parameters + dense.parameters }
@@ -58,10 +70,10 @@ public final class ParallelAttention<T: TensorScalar> {
     // q·kᵀ through the softmax to probs·v.
     private func core(_ qkv: Tensor<T>, context: StepContext) -> Tensor<T> {
         let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
-        let raw = scores([b, nl, s, s])
-        let probs = probabilities([b, nl, s, s])
-        let dropped = usesDropout(context) ? droppedProbabilities([b, nl, s, s]) : probs
-        let out = attended([b * s, hl])
+        let raw = workspace.scores([b, nl, s, s])
+        let probs = workspace.probabilities([b, nl, s, s])
+        let dropped = usesDropout(context) ? workspace.droppedProbabilities([b, nl, s, s]) : probs
+        let out = workspace.attended([b * s, hl])
         let (queryBlocks, scale) = (self.queryBlocks(s), self.scale)
         BLASThreads.oneEach {
             parallelChunks(b * nl, grain: 1) { pairs in
@@ -105,10 +117,10 @@ public final class ParallelAttention<T: TensorScalar> {
     // dOut: [b·s, h/t] → dqkv: [b·s, 3·h/t], per (sequence, local head) pair as forward.
     private func coreBackward(_ dOut: Tensor<T>, qkv: Tensor<T>, context: StepContext) -> Tensor<T> {
         let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
-        let probs = probabilities([b, nl, s, s])
-        let dropped = usesDropout(context) ? droppedProbabilities([b, nl, s, s]) : probs
-        let dProbs = scores([b, nl, s, s])
-        let dqkv = qkvGradient([b * s, 3 * hl])
+        let probs = workspace.probabilities([b, nl, s, s])
+        let dropped = usesDropout(context) ? workspace.droppedProbabilities([b, nl, s, s]) : probs
+        let dProbs = workspace.scores([b, nl, s, s])
+        let dqkv = workspace.qkvGradient([b * s, 3 * hl])
         let (queryBlocks, keyBlocks, scale) = (self.queryBlocks(s), self.keyBlocks(s), self.scale)
         BLASThreads.oneEach {
             parallelChunks(b * nl, grain: 1) { pairs in

@@ -17,23 +17,38 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
     let attentionDropout: HiddenDropout<T>
     let mlpDropout: HiddenDropout<T>
 
+    let workspace: Workspace
     private var context: StepContext?
     private var input: Tensor<T>?
-    private var normed1 = Reusable<T>(), normed2 = Reusable<T>()
-    private var residual1 = Reusable<T>(), output = Reusable<T>()
-    private var mean1 = Reusable<T>(), rstd1 = Reusable<T>(), mean2 = Reusable<T>(), rstd2 = Reusable<T>()
-    private var gradient1 = Reusable<T>(), inputGradient = Reusable<T>()
+
+    /// Every buffer one forward and backward of the layer write (all but the parameters and their
+    /// gradients), its sublayers' included. Each layer has its own, so that backward finds the
+    /// forward's activations; the layers of a stack that recomputes its activations share one,
+    /// since a layer's forward is run again just before its backward and only the running layer
+    /// needs them (the stack then keeps each layer's input instead).
+    public final class Workspace {
+        let attention = ParallelAttention<T>.Workspace()
+        let mlp = ParallelMLP<T>.Workspace()
+        var normed1 = Reusable<T>(), normed2 = Reusable<T>()
+        var residual1 = Reusable<T>(), output = Reusable<T>()
+        var mean1 = Reusable<T>(), rstd1 = Reusable<T>(), mean2 = Reusable<T>(), rstd2 = Reusable<T>()
+        var gradient1 = Reusable<T>(), inputGradient = Reusable<T>()
+
+        public init() {}
+    }
 
     public init(name: String, config: TransformerConfig, initializer: ParameterInitializer,
-                group: TensorParallelGroup) {
+                group: TensorParallelGroup, workspace: Workspace = Workspace()) {
         self.config = config
+        self.workspace = workspace
         inputLayerNorm = LayerNormParameters(name: "\(name).input_layernorm", width: config.hidden,
                                              initializer: initializer, group: group)
         attention = ParallelAttention(name: "\(name).attention", config: config,
-                                      initializer: initializer, group: group)
+                                      initializer: initializer, group: group, workspace: workspace.attention)
         postAttentionLayerNorm = LayerNormParameters(name: "\(name).post_attention_layernorm",
                                                      width: config.hidden, initializer: initializer, group: group)
-        mlp = ParallelMLP(name: "\(name).mlp", config: config, initializer: initializer, group: group)
+        mlp = ParallelMLP(name: "\(name).mlp", config: config, initializer: initializer, group: group,
+                          workspace: workspace.mlp)
         attentionDropout = HiddenDropout(site: "\(name).attention_output_dropout", probability: config.hiddenDropout)
         mlpDropout = HiddenDropout(site: "\(name).mlp_output_dropout", probability: config.hiddenDropout)
     }
@@ -48,19 +63,19 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
         self.context = context
         input = x
         let n = x.rows, eps = T(config.layerNormEpsilon)
-        let ln1 = normed1(x.shape), m1 = mean1([n]), r1 = rstd1([n])
+        let ln1 = workspace.normed1(x.shape), m1 = workspace.mean1([n]), r1 = workspace.rstd1([n])
         LayerNorm.forward(out: ln1, mean: m1, rstd: r1, x: x, gamma: inputLayerNorm.gamma.value,
                           beta: inputLayerNorm.beta.value, epsilon: eps)
         let a = try attention.forward(ln1, context: context)
         attentionDropout.forward(a, context: context)
-        let x1 = residual1(x.shape)
+        let x1 = workspace.residual1(x.shape)
         ResidualAdd.forward(out: x1, a: config.postLayerNorm ? ln1 : x, b: a)
-        let ln2 = normed2(x.shape), m2 = mean2([n]), r2 = rstd2([n])
+        let ln2 = workspace.normed2(x.shape), m2 = workspace.mean2([n]), r2 = workspace.rstd2([n])
         LayerNorm.forward(out: ln2, mean: m2, rstd: r2, x: x1, gamma: postAttentionLayerNorm.gamma.value,
                           beta: postAttentionLayerNorm.beta.value, epsilon: eps)
         let m = try mlp.forward(ln2)
         mlpDropout.forward(m, context: context)
-        let out = output(x.shape)
+        let out = workspace.output(x.shape)
         ResidualAdd.forward(out: out, a: config.postLayerNorm ? ln2 : x1, b: m)
         return out
     }
@@ -73,17 +88,19 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
         let dm = dropoutGradient(dOut, mlpDropout, context)
         let dln2 = try mlp.backward(dm)
         if config.postLayerNorm { ResidualAdd.forward(out: dln2, a: dln2, b: dOut) }
-        let dx1 = normed2(x.shape)                                   // LN2's output is no longer needed
+        let dx1 = workspace.normed2(x.shape)                         // LN2's output is no longer needed
         LayerNorm.backward(dx: dx1, dGamma: postAttentionLayerNorm.gamma.gradient,
-                           dBeta: postAttentionLayerNorm.beta.gradient, dOut: dln2, x: residual1(x.shape),
-                           mean: mean2([n]), rstd: rstd2([n]), gamma: postAttentionLayerNorm.gamma.value)
+                           dBeta: postAttentionLayerNorm.beta.gradient, dOut: dln2,
+                           x: workspace.residual1(x.shape), mean: workspace.mean2([n]), rstd: workspace.rstd2([n]),
+                           gamma: postAttentionLayerNorm.gamma.value)
         if !config.postLayerNorm { ResidualAdd.forward(out: dx1, a: dx1, b: dOut) }
         let da = dropoutGradient(dx1, attentionDropout, context)
         let dln1 = try attention.backward(da)
         if config.postLayerNorm { ResidualAdd.forward(out: dln1, a: dln1, b: dx1) }
-        let dx = inputGradient(x.shape)
+        let dx = workspace.inputGradient(x.shape)
         LayerNorm.backward(dx: dx, dGamma: inputLayerNorm.gamma.gradient, dBeta: inputLayerNorm.beta.gradient,
-                           dOut: dln1, x: x, mean: mean1([n]), rstd: rstd1([n]), gamma: inputLayerNorm.gamma.value)
+                           dOut: dln1, x: x, mean: workspace.mean1([n]), rstd: workspace.rstd1([n]),
+                           gamma: inputLayerNorm.gamma.value)
         if !config.postLayerNorm { ResidualAdd.forward(out: dx, a: dx, b: dx1) }
         return dx
     }
@@ -92,7 +109,7 @@ public final class ParallelTransformerLayer<T: TensorScalar> {
     /// since `dOut` still feeds the residual path, or `dOut` itself where the dropout is off.
     private func dropoutGradient(_ dOut: Tensor<T>, _ dropout: HiddenDropout<T>, _ context: StepContext) -> Tensor<T> {
         guard dropout.isActive(context) else { return dOut }
-        let d = gradient1(dOut.shape)
+        let d = workspace.gradient1(dOut.shape)
         d.assign(dOut)
         dropout.backward(d, context: context)
         return d

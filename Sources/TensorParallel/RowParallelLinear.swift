@@ -11,20 +11,29 @@ public final class RowParallelLinear<T: TensorScalar> {
     public let inputIsParallel: Bool
     let group: TensorParallelGroup
 
+    let workspace: Workspace
     private var input: Tensor<T>?
-    private var localInput = Reusable<T>()
-    private var output = Reusable<T>()
-    private var localInputGradient = Reusable<T>()
-    private var inputGradient = Reusable<T>()
-    private var gatherScratch = Reusable<T>()
+
+    /// The buffers a forward and backward write: the layer's own, or shared with the same
+    /// sublayer of the other layers of a stack that recomputes its activations.
+    public final class Workspace {
+        var localInput = Reusable<T>()
+        var output = Reusable<T>()
+        var localInputGradient = Reusable<T>()
+        var inputGradient = Reusable<T>()
+        var gatherScratch = Reusable<T>()
+
+        public init() {}
+    }
 
     public init(name: String, inFeatures: Int, outFeatures: Int, bias: Bool = true,
                 inputIsParallel: Bool = true, initStd: Double,
-                initializer: ParameterInitializer, group: TensorParallelGroup) {
+                initializer: ParameterInitializer, group: TensorParallelGroup, workspace: Workspace = Workspace()) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.inputIsParallel = inputIsParallel
         self.group = group
+        self.workspace = workspace
         weight = Parameter(name: "\(name).weight",
                            full: initializer.normal("\(name).weight", shape: [outFeatures, inFeatures], std: initStd),
                            partition: .split(dimension: 1, stride: 1), weightDecay: true, group: group)
@@ -42,11 +51,11 @@ public final class RowParallelLinear<T: TensorScalar> {
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         var xLocal = x
         if !inputIsParallel {
-            xLocal = localInput([x.rows, localInFeatures])
+            xLocal = workspace.localInput([x.rows, localInFeatures])
             ScatterToTensorParallelRegion.forward(x, into: xLocal, group: group)
         }
         input = xLocal
-        let y = output([x.rows, outFeatures])
+        let y = workspace.output([x.rows, outFeatures])
         // Rank 0's partial product starts from the bias, so the sum holds it once, with no pass of its own.
         let startsFromBias = bias != nil && group.rank == 0
         if let bias, startsFromBias { BiasAdd.fill(out: y, bias: bias.value) }
@@ -62,12 +71,12 @@ public final class RowParallelLinear<T: TensorScalar> {
         let dy = ReduceFromTensorParallelRegion.backward(dy)
         if let bias { BiasAdd.backward(dBias: bias.gradient, dOut: dy) }
         GEMM.matmul(dy, xLocal, into: weight.gradient, transA: true, beta: 1)
-        let dxLocal = localInputGradient([dy.rows, localInFeatures])
+        let dxLocal = workspace.localInputGradient([dy.rows, localInFeatures])
         GEMM.matmul(dy, weight.value, into: dxLocal)
         guard !inputIsParallel else { return dxLocal }
-        let dx = inputGradient([dy.rows, inFeatures])
+        let dx = workspace.inputGradient([dy.rows, inFeatures])
         try ScatterToTensorParallelRegion.backward(
-            dxLocal, into: dx, scratch: gatherScratch([dxLocal.count * group.size]), group: group)
+            dxLocal, into: dx, scratch: workspace.gatherScratch([dxLocal.count * group.size]), group: group)
         return dx
     }
 }

@@ -23,34 +23,59 @@ public struct LossCurveEquivalence: Sendable {
     public var microBatch = 2
     public var steps = 20
     public var seed: UInt64 = 1234
+    /// BERT's original post-LN order instead of the pre-LN one.
+    public var postLayerNorm = false
+    /// Per-layer activation recomputation: the curve and the parameters must be bit-identical
+    /// to those of a run that keeps every activation.
+    public var recomputeActivations = false
 
     public init(family: Family) {
         self.family = family
     }
 
+    /// What a run ends with, identical on every rank.
+    public struct Outcome: Sendable, Equatable {
+        /// The loss of every step.
+        public var losses: [Double]
+        /// Every parameter after the last step, as the bits of its full (tp = 1) tensor, by name.
+        public var parameters: [String: [UInt32]]
+    }
+
     /// The loss of every step at tp × dp, identical on every rank.
     public func losses(tp: Int, dp: Int) throws -> [Double] {
-        try InProcessWorld.run(worldSize: tp * dp, timeout: 300) { world in
-            try self.losses(world: world, tp: tp, dp: dp)
-        }[0]
+        try outcome(tp: tp, dp: dp).losses
     }
 
     /// The same, on a world of tp × dp ranks the caller started (in-process or MPI).
     public func losses(world: any Communicator, tp: Int, dp: Int) throws -> [Double] {
+        try outcome(world: world, tp: tp, dp: dp).losses
+    }
+
+    /// The losses and the final parameters at tp × dp.
+    public func outcome(tp: Int, dp: Int) throws -> Outcome {
+        try InProcessWorld.run(worldSize: tp * dp, timeout: 300) { world in
+            try self.outcome(world: world, tp: tp, dp: dp)
+        }[0]
+    }
+
+    /// The same, on a world of tp × dp ranks the caller started (in-process or MPI).
+    public func outcome(world: any Communicator, tp: Int, dp: Int) throws -> Outcome {
         let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp)
         let group = TensorParallelGroup(grid.tensorParallel)
         switch family {
         case .gpt:
             let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
                                    vocabSize: vocab, paddedVocabSize: paddedVocab)
-            return try train(GPTModel<Float>(config: config, seed: seed, group: group), grid: grid) { first, count in
+            let model = GPTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
+            return try train(model, grid: grid) { first, count in
                 let (tokens, labels) = (self.tokens(first, count, stream: 1), self.tokens(first, count, stream: 2))
                 return GPTInput(tokens: tokens, labels: labels)
             }
         case .bert:
             let config = BERTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
-                                    vocabSize: vocab, paddedVocabSize: paddedVocab)
-            return try train(BERTModel<Float>(config: config, seed: seed, group: group), grid: grid) { first, count in
+                                    vocabSize: vocab, paddedVocabSize: paddedVocab, postLayerNorm: postLayerNorm)
+            let model = BERTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
+            return try train(model, grid: grid) { first, count in
                 let n = count * sequence
                 let positions = (0..<n).map { $0 % sequence }
                 return BERTInput(tokens: self.tokens(first, count, stream: 3),
@@ -70,7 +95,7 @@ public struct LossCurveEquivalence: Sendable {
     }
 
     func train<M: TrainableModel>(_ model: M, grid: ProcessGrid, input: (_ first: Int, _ count: Int) -> M.Batch) throws
-        -> [Double] where M.Scalar == Float {
+        -> Outcome where M.Scalar == Float {
         let dp = grid.dataParallel.size
         let microBatches = globalBatch / (microBatch * dp)
         let optimizer = Optimizer(parameters: model.parameters,
@@ -89,6 +114,10 @@ public struct LossCurveEquivalence: Sendable {
             }
             losses.append(record.loss)
         }
-        return losses
+        var parameters: [String: [UInt32]] = [:]
+        for p in model.parameters.parameters {
+            parameters[p.name] = try ParameterSet.gathered(p.value, of: p, group: model.tensorParallel).array.map(\.bitPattern)
+        }
+        return Outcome(losses: losses, parameters: parameters)
     }
 }

@@ -83,7 +83,8 @@ public struct TrainingRun: Sendable {
         switch config.model.family {
         case .gpt:
             let file = try dataFile(.gptDocuments)
-            let model = GPTModel<Float>(config: gptConfig, seed: t.seed, group: group)
+            let model = GPTModel<Float>(config: gptConfig, seed: t.seed, group: group,
+                                        recomputeActivations: t.recomputeActivations)
             return try drive(model, grid: grid, log: log) { position in
                 try GPTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                               dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
@@ -92,7 +93,8 @@ public struct TrainingRun: Sendable {
             }
         case .bert where finetuneFrom != nil:
             let file = try dataFile(.race)
-            let model = BERTMultipleChoiceModel<Float>(config: bertConfig, seed: t.seed, group: group)
+            let model = BERTMultipleChoiceModel<Float>(config: bertConfig, seed: t.seed, group: group,
+                                                         recomputeActivations: t.recomputeActivations)
             if let pretrained = finetuneFrom, try checkpointToResume() == nil {
                 let loaded = try Checkpoint.readWeights(from: pretrained, into: model.parameters, group: group)
                 if grid.worldRank == 0 {
@@ -113,7 +115,8 @@ public struct TrainingRun: Sendable {
             }
         case .bert:
             let file = try dataFile(.bertSentences)
-            let model = BERTModel<Float>(config: bertConfig, seed: t.seed, group: group)
+            let model = BERTModel<Float>(config: bertConfig, seed: t.seed, group: group,
+                                         recomputeActivations: t.recomputeActivations)
             return try drive(model, grid: grid, log: log) { position in
                 try BERTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                                dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
@@ -172,7 +175,8 @@ public struct TrainingRun: Sendable {
         if grid.worldRank == 0 {
             log("training \(config.model.family.rawValue): \(config.model.layers) layers, hidden \(config.model.hidden), "
                 + "tp \(t.tensorParallel) × dp \(t.dataParallel), \(model.parameters.values.count) parameter elements per rank, "
-                + "global batch \(t.globalBatch) = \(t.microBatches) micro-batches × \(t.microBatch) × dp \(t.dataParallel)")
+                + "global batch \(t.globalBatch) = \(t.microBatches) micro-batches × \(t.microBatch) × dp \(t.dataParallel)"
+                + (t.recomputeActivations ? ", activations recomputed per layer" : ""))
         }
         let start = ContinuousClock.now
         let records = try trainer.train(until: t.steps, data: &data, checkpoints: plan, log: log)

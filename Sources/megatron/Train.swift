@@ -14,6 +14,8 @@ struct Train: ParsableCommand {
             is read as JSON, else as a string); overrides are checked exactly as the file is, and
             every problem is reported at once. --resume DIR continues from the newest checkpoint in
             DIR: parameters, optimizer moments, step, data position and loss curve.
+            --recompute-activations keeps only each layer's input between forward and backward and
+            runs the layer's forward again in backward: the same losses, less activation memory.
             """)
 
     @Option(help: "The JSON training config.")
@@ -28,6 +30,9 @@ struct Train: ParsableCommand {
     @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun).")
     var backend: BackendOption = .inprocess
 
+    @Flag(help: "Recompute each layer's activations in backward (sets training.recompute_activations).")
+    var recomputeActivations = false
+
     @Option(name: .customLong("peak-gflops"),
             help: "GEMM peak of the machine in GFLOP/s (from `megatron bench gemm`), for the log's % of peak.")
     var peakGFLOPs: Double?
@@ -39,7 +44,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let config = try TrainingConfig.load(path: self.config, overrides: overrides)
+        var config = try TrainingConfig.load(path: self.config, overrides: overrides)
+        if recomputeActivations { config.training.recomputeActivations = true }
         let run = TrainingRun(config: config, resume: resume, peakGFLOPs: peakGFLOPs)
         try run.validate()
         let t = config.training

@@ -17,7 +17,7 @@ import Training
         #expect(config.model.family == .gpt && config.model.gelu == .tanh && config.model.ffnHidden == 256)
         #expect(config.model.maxPositions == 32 && config.model.paddedVocab(tensorParallel: 4) == 1024)
         #expect(config.training.decaySteps == 20 && config.training.weightDecay == 0.01 && config.training.clipGradient == 1)
-        #expect(config.training.microBatches == 2)
+        #expect(config.training.microBatches == 2 && !config.training.recomputeActivations)
         #expect(config.model.transformer.causal && !config.model.transformer.postLayerNorm)
         // What a checkpoint records decodes back to the same config.
         #expect(try TrainingConfig.decode(Data(try config.json().utf8)) == config)
@@ -50,8 +50,10 @@ import Training
     @Test func overridesAreAppliedAndCheckedLikeTheFile() throws {
         let data = Data(Self.valid.utf8)
         let config = try TrainingConfig.decode(data, overrides: ["training.lr=3e-4", "model.post_layernorm=true",
-                                                                 "training.checkpoint_dir=runs/a", "training.tp=1"])
+                                                                 "training.checkpoint_dir=runs/a", "training.tp=1",
+                                                                 "training.recompute_activations=true"])
         #expect(config.training.learningRate == 3e-4 && config.model.postLayerNorm)
+        #expect(config.training.recomputeActivations)
         #expect(config.training.checkpointDirectory == "runs/a" && config.training.tensorParallel == 1)
         let error = #expect(throws: TrainingConfigError.self) {
             try TrainingConfig.decode(data, overrides: ["training.bogus=1", "model.heads=5"])

@@ -24,12 +24,14 @@ public struct TrainingStepBench: Sendable {
     public let sizes: TrainBenchSizes
     public let warmup: Int
     public let steps: Int
+    public let recomputeActivations: Bool
 
-    public init(sizes: TrainBenchSizes, warmup: Int, steps: Int) {
+    public init(sizes: TrainBenchSizes, warmup: Int, steps: Int, recomputeActivations: Bool = false) {
         precondition(warmup >= 0 && steps > 0, "TrainingStepBench: warmup \(warmup), steps \(steps) validated by the caller")
         self.sizes = sizes
         self.warmup = warmup
         self.steps = steps
+        self.recomputeActivations = recomputeActivations
     }
 
     struct RankResult: Sendable {
@@ -40,14 +42,15 @@ public struct TrainingStepBench: Sendable {
     }
 
     public func run() throws -> TrainingStepOutcome {
-        let (sizes, warmup, steps) = (self.sizes, self.warmup, self.steps)
+        let (sizes, warmup, steps, recompute) = (self.sizes, self.warmup, self.steps, self.recomputeActivations)
         let blasThreads = BLASThreads.current
         if sizes.ranks == 1 { BLASThreads.set(sizes.threads) }
         defer { BLASThreads.set(blasThreads) }
         let results = try InProcessWorld.run(worldSize: sizes.ranks, timeout: 3600) { world in
             ComputeThreads.set(sizes.threads)
             let grid = try ProcessGrid(world: world, tensorParallel: sizes.tp, dataParallel: sizes.dp)
-            let model = GPTModel<Float>(config: sizes.model, seed: 1234, group: TensorParallelGroup(grid.tensorParallel))
+            let model = GPTModel<Float>(config: sizes.model, seed: 1234, group: TensorParallelGroup(grid.tensorParallel),
+                                        recomputeActivations: recompute)
             let set = model.parameters
             let count = set.values.count
             let firstMoments = Tensor<Float>(zeros: [count]), secondMoments = Tensor<Float>(zeros: [count])

@@ -16,7 +16,9 @@ struct BenchTrain: ParsableCommand {
             Sizes come from --config FILE (a JSON object with any of the keys layers, hidden, heads, \
             seq, vocab, batch, threads, tp, dp), then the flags, which override the file; the rest \
             default to config A (6 layers, hidden 512, 8 heads, seq 256, vocab 8192, batch 8, 2 threads). \
-            Dropout is off and GeLU is the tanh form, as in ../shared/peers/torch_gpt_bench.py.
+            Dropout is off and GeLU is the tanh form, as in ../shared/peers/torch_gpt_bench.py. \
+            --recompute-activations runs each layer's forward again in backward and keeps only the \
+            layers' inputs; the peak memory is the process's, so compare the two in separate runs.
             """)
 
     @Option(help: "A JSON file of sizes (keys as the flags: layers, hidden, heads, seq, vocab, batch, threads, tp, dp).")
@@ -36,6 +38,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Untimed steps first.") var warmup: Int = 2
     @Option(help: "Timed steps (the median is reported).") var steps: Int = 5
     @Option(help: "Timed repetitions per GEMM shape of the peak measurement.") var gemmRepeats: Int = 3
+    @Flag(help: "Recompute each layer's activations in backward (Megatron's --checkpoint-activations).")
+    var recomputeActivations = false
     @Flag(help: "Print one JSON record as the last line.") var json = false
 
     func validate() throws {
@@ -68,16 +72,19 @@ struct BenchTrain: ParsableCommand {
         let tokens = sizes.batch * sizes.seq
         let flops = sizes.flopsPerStep
         print("GPT: \(sizes.layers) layers, hidden \(sizes.hidden), \(sizes.heads) heads, seq \(sizes.seq), "
-            + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh")
+            + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh"
+            + (recomputeActivations ? ", activations recomputed per layer" : ""))
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
             + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
         let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
         print("OPENBLAS_THREAD_TIMEOUT=\(timeout ?? "unset") (4 lets OpenBLAS's idle threads sleep instead of "
             + "spinning on the cores the kernels use; see scripts/bench_vs_torch.sh)")
         print("model FLOPs/step = batch · s · (6·(12·L·h² + V·h) + 12·L·s·h) = \(formatted(flops / 1e9)) GFLOP "
-            + "(GPTConfig.trainingFLOPs; causal masking not credited)")
+            + "(GPTConfig.trainingFLOPs; causal masking not credited"
+            + (recomputeActivations ? ", nor the recomputed forward)" : ")"))
 
-        let outcome = try TrainingStepBench(sizes: sizes, warmup: warmup, steps: steps).run()
+        let outcome = try TrainingStepBench(sizes: sizes, warmup: warmup, steps: steps,
+                                            recomputeActivations: recomputeActivations).run()
         let peakResident = Self.peakResidentBytes()
 
         // The same callers and BLAS threads as the ranks, after training so its buffers do not
@@ -113,7 +120,8 @@ struct BenchTrain: ParsableCommand {
         let rest = outcome.meanStepSeconds - attributed
         print("  \(padded(formatted(rest * 1e3), 9)) ms  \(padded(formatted(100 * rest / outcome.meanStepSeconds), 5)) %  unattributed (model glue)")
 
-        let memory = MemoryEstimate(sizes: sizes, parameters: outcome.localParameters)
+        let memory = MemoryEstimate(sizes: sizes, parameters: outcome.localParameters,
+                                    recomputeActivations: recomputeActivations)
         let perRank = Double(peakResident) / Double(ranks)
         print("")
         print("memory per rank: peak resident \(mebibytes(perRank)) MiB"
@@ -123,6 +131,15 @@ struct BenchTrain: ParsableCommand {
             + "+ activations and their gradients \(mebibytes(Double(memory.activations))) MiB "
             + "(\(outcome.localParameters) parameters on this rank)")
         print("  peak / analytic: \(formatted(perRank / Double(memory.total), 3))")
+        let saved = mebibytes(Double(memory.activationsKeptByEveryLayer - memory.recomputedActivations))
+        if recomputeActivations {
+            print("  activation recomputation: activations \(mebibytes(Double(memory.recomputedActivations))) MiB "
+                + "instead of \(mebibytes(Double(memory.activationsKeptByEveryLayer))) MiB, \(saved) MiB saved "
+                + "(one layer's buffers shared by all, plus each layer's [b·s, h] input)")
+        } else {
+            print("  activation recomputation (--recompute-activations) would save \(saved) MiB of activations "
+                + "(analytic)")
+        }
 
         if json {
             var fields: [(String, String)] = [
@@ -136,6 +153,10 @@ struct BenchTrain: ParsableCommand {
                 ("flops_per_step", "\(flops)"), ("loss", "\(outcome.loss)"),
                 ("peak_resident_bytes_per_rank", "\(Int(perRank))"), ("analytic_bytes_per_rank", "\(memory.total)"),
                 ("parameters_per_rank", "\(outcome.localParameters)"),
+                ("recompute_activations", "\(recomputeActivations)"),
+                ("analytic_activation_bytes_per_rank", "\(memory.activations)"),
+                ("analytic_activation_bytes_saved_by_recomputation",
+                 "\(memory.activationsKeptByEveryLayer - memory.recomputedActivations)"),
             ]
             for phase in StepProfiler.Phase.allCases {
                 fields.append(("\(phase)_s", "\(phases[phase] ?? 0)"))
@@ -159,12 +180,17 @@ struct BenchTrain: ParsableCommand {
 
 /// The bytes one rank needs by counting: 4 per parameter for its value, its gradient and each of
 /// AdamW's two moments, and 4 per element of the activation and activation-gradient buffers the
-/// layers keep (each layer keeps its own, sized by the step's tokens N = b·s/dp).
+/// layers keep, sized by the step's tokens N = b·s/dp: each layer keeps its own, or, with
+/// activation recomputation, the layers share one layer's and keep only their [N, h] inputs.
 struct MemoryEstimate {
     let parameters: Int
+    /// Activations as the run keeps them.
     let activations: Int
+    /// Without recomputation, with it: the two ways of keeping them.
+    let activationsKeptByEveryLayer: Int
+    let recomputedActivations: Int
 
-    init(sizes: TrainBenchSizes, parameters: Int) {
+    init(sizes: TrainBenchSizes, parameters: Int, recomputeActivations: Bool) {
         self.parameters = 4 * parameters
         let (h, t, s) = (sizes.hidden, sizes.tp, sizes.seq)
         let b = sizes.batch / sizes.dp
@@ -181,7 +207,10 @@ struct MemoryEstimate {
         // its gradient, the logits and their gradient [N, V/t], the logits' input gradient, and
         // per-token statistics (final layer norm, cross-entropy, loss gradient).
         let outside = n * h * 5 + 2 * n * v + 7 * n
-        activations = 4 * (sizes.layers * perLayer + outside)
+        activationsKeptByEveryLayer = 4 * (sizes.layers * perLayer + outside)
+        // One layer's buffers, shared, and each layer's input (LayerRecomputation).
+        recomputedActivations = 4 * (perLayer + sizes.layers * n * h + outside)
+        activations = recomputeActivations ? recomputedActivations : activationsKeptByEveryLayer
     }
 
     var total: Int { 4 * parameters + activations }
