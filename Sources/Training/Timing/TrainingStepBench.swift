@@ -11,6 +11,9 @@ public struct TrainingStepOutcome: Sendable {
     public var meanStepSeconds: Double
     /// Rank 0's mean seconds per step in each phase.
     public var phaseSeconds: [StepProfiler.Phase: Double]
+    /// Every rank's mean seconds per step in collectives, waits for the other ranks included: a
+    /// rank that waits much longer than its peers shows which one is slower.
+    public var communicationSecondsPerRank: [Double]
     public var loss: Double
     public var localParameters: Int
 }
@@ -109,7 +112,11 @@ public struct TrainingStepBench: Sendable {
         for phase in StepProfiler.Phase.allCases {
             phases[phase] = rank0.phases.map { $0[phase.rawValue] }.reduce(0, +) / Double(rank0.phases.count)
         }
+        let communication = results.map { rank in
+            rank.phases.map { $0[StepProfiler.Phase.communication.rawValue] }.reduce(0, +) / Double(rank.phases.count)
+        }
         return TrainingStepOutcome(stepSeconds: medians.max()!, meanStepSeconds: mean, phaseSeconds: phases,
-                                   loss: rank0.loss, localParameters: rank0.parameters)
+                                   communicationSecondsPerRank: communication, loss: rank0.loss,
+                                   localParameters: rank0.parameters)
     }
 }

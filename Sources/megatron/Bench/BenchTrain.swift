@@ -119,6 +119,10 @@ struct BenchTrain: ParsableCommand {
         }
         let rest = outcome.meanStepSeconds - attributed
         print("  \(padded(formatted(rest * 1e3), 9)) ms  \(padded(formatted(100 * rest / outcome.meanStepSeconds), 5)) %  unattributed (model glue)")
+        if ranks > 1 {
+            print("communication per rank, waits included (ms per step): "
+                + outcome.communicationSecondsPerRank.map { formatted($0 * 1e3) }.joined(separator: ", "))
+        }
 
         let memory = MemoryEstimate(sizes: sizes, parameters: outcome.localParameters,
                                     recomputeActivations: recomputeActivations)
@@ -162,6 +166,8 @@ struct BenchTrain: ParsableCommand {
                 fields.append(("\(phase)_s", "\(phases[phase] ?? 0)"))
             }
             fields.append(("unattributed_s", "\(rest)"))
+            fields.append(("communication_s_per_rank",
+                           "[" + outcome.communicationSecondsPerRank.map { "\($0)" }.joined(separator: ", ") + "]"))
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         }
     }
