@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import TensorCore
 
 /// The shared state of one group of an in-process world: a rendezvous that every collective
 /// passes through, where the ranks post their calls and buffers, the last to arrive checks that
@@ -31,11 +30,6 @@ final class InProcessGroup: @unchecked Sendable {
     var size: Int { label.worldRanks.count }
 
     static let yieldsBeforeSleeping = 100
-    /// When every rank has its own core, how long a waiting rank keeps yielding before it sleeps.
-    /// A sleeping rank's core goes idle, and on a virtual machine an idle core wakes slowly and
-    /// then runs the next GEMMs slower: tp 2 weak scaling on the 2-core VM went from 92.8 % to
-    /// 99.0 % (two runs each) when the waits, ≈ 35 a step of up to tens of milliseconds, yielded.
-    static let yieldNanoseconds: UInt64 = 50_000_000
 
     /// Guarded by `fabric.lock`, as are the two below.
     private var generation = 0
@@ -72,7 +66,6 @@ final class InProcessGroup: @unchecked Sendable {
             condition.broadcast()
         } else {
             var spins = 0
-            let yieldUntil = fabric.ranksFitCores ? StepProfiler.now() + Self.yieldNanoseconds : 0
             while generation == entered {
                 if !departing, let failure = fabric.failure { throw failure }
                 if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {
@@ -84,7 +77,7 @@ final class InProcessGroup: @unchecked Sendable {
                 }
                 // Peers usually arrive within microseconds: yielding a few times first is much
                 // cheaper than sleeping on the condition and being woken by the last arrival.
-                if spins < Self.yieldsBeforeSleeping || StepProfiler.now() < yieldUntil {
+                if spins < Self.yieldsBeforeSleeping {
                     spins += 1
                     lock.unlock()
                     sched_yield()
