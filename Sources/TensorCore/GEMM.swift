@@ -84,7 +84,9 @@ public enum BLASThreads {
     /// OpenBLAS's build description and the kernel it picked for this CPU.
     public static var configuration: String {
         let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return "\(config) [\(core)]"
+        return "\(config) [\(coreName)]"
     }
+
+    /// The kernel family OpenBLAS picked for this CPU (e.g. Haswell, Zen, SkylakeX).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 }

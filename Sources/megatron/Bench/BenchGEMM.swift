@@ -33,6 +33,7 @@ struct BenchGEMM: ParsableCommand {
 
     func run() throws {
         print("OpenBLAS: \(BLASThreads.configuration)")
+        if let warning = BLASKernelCheck.warning { print(warning) }
         print("Swift: GEMM.matmul (the path every layer takes); C: cblas_sgemm called from plain C.")
         print("   pass  threads      M      K      N   Swift GFLOP/s   C GFLOP/s   Swift/C")
         let peak = GEMMPeak(rows: rows, features: features, repeats: repeats)

@@ -76,6 +76,7 @@ struct BenchTrain: ParsableCommand {
             + (recomputeActivations ? ", activations recomputed per layer" : ""))
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
             + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
+        if let warning = BLASKernelCheck.warning { print(warning) }
         let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
         print("OPENBLAS_THREAD_TIMEOUT=\(timeout ?? "unset") (4 lets OpenBLAS's idle threads sleep instead of "
             + "spinning on the cores the kernels use; see scripts/bench_vs_torch.sh)")
