@@ -67,11 +67,15 @@ public struct RACEFineTuning: Sendable {
     }
 
     /// Fine-tunes on an in-process world of tp × dp ranks, then evaluates the fine-tuned
-    /// checkpoint on each of `evaluate` (RACE files) at the same layout. The files are checked
-    /// before training starts. Returns the training outcome and the RACE metrics.
+    /// checkpoint on each of `evaluate` (RACE files) at the same layout. The files and the output
+    /// directory are checked before training starts. Returns the training outcome and the RACE metrics.
     public func run(evaluate files: [String], batch: Int? = nil,
                     log: @escaping @Sendable (String) -> Void) throws -> (outcome: TrainingRun.Outcome, metrics: [String: Double]) {
         let t = config.training
+        guard let out = t.checkpointDirectory else {
+            throw TrainingConfigError(source: "megatron finetune race", problems: [ConfigProblem(
+                keyPath: "training.checkpoint_dir", problem: "missing: the fine-tuned model is evaluated from it; pass --out DIR")])
+        }
         let evaluation = [ExperimentSpec.Evaluation(task: .race, data: files, batch: batch)]
         _ = try CheckpointEvaluation(checkpoint: pretrained, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
             .load(evaluation)
@@ -80,10 +84,6 @@ public struct RACEFineTuning: Sendable {
         let outcome = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
             try training.run(world: world, log: log)
         }[0]
-        guard let out = t.checkpointDirectory else {
-            throw TrainingConfigError(source: "megatron finetune race", problems: [ConfigProblem(
-                keyPath: "training.checkpoint_dir", problem: "missing: the fine-tuned model is evaluated from it; pass --out DIR")])
-        }
         let metrics = try CheckpointEvaluation(checkpoint: out, tensorParallel: t.tensorParallel,
                                                dataParallel: t.dataParallel).evaluate(evaluation, log: log)
         return (outcome, metrics)

@@ -75,6 +75,11 @@ public final class ParallelAttention<T: TensorScalar> {
         let dropped = usesDropout(context) ? workspace.droppedProbabilities([b, nl, s, s]) : probs
         let out = workspace.attended([b * s, hl])
         let (queryBlocks, scale) = (self.queryBlocks(s), self.scale)
+        // One mask per sequence, shared by its heads: its slice of the key padding.
+        let masks = (0..<b).map { i in
+            SoftmaxMask(causalQueries: config.causal ? s : nil,
+                        keyPadding: context.keyPadding.map { Array($0[(i * s)..<((i + 1) * s)]) }, rowsPerBatch: s)
+        }
         BLASThreads.oneEach {
             parallelChunks(b * nl, grain: 1) { pairs in
                 for pair in pairs {
@@ -86,10 +91,7 @@ public final class ParallelAttention<T: TensorScalar> {
                                    a: q + rows.lowerBound * 3 * hl, lda: 3 * hl, b: k, ldb: 3 * hl,
                                    c: S.pointer + rows.lowerBound * s, ldc: s)
                     }
-                    let padding = context.keyPadding.map { Array($0[(i * s)..<((i + 1) * s)]) }
-                    Softmax.forward(probs: P, scores: S, scale: scale,
-                                    mask: SoftmaxMask(causalQueries: config.causal ? s : nil, keyPadding: padding,
-                                                      rowsPerBatch: s))
+                    Softmax.forward(probs: P, scores: S, scale: scale, mask: masks[i])
                     if usesDropout(context) {
                         Dropout.forward(out: used, x: P, probability: config.attentionDropout,
                                         rng: context.dropoutRNG(site), offset: maskOffset(i, context) + head * s * s)

@@ -35,20 +35,14 @@ struct BenchData: ParsableCommand {
         print("stage                  file                         tokens      M tokens/s")
         let gptFile = try open(gpt, .gptDocuments, "megatron prepare wikitext --split train --raw "
                                + "../shared/datasets/wikitext-2/wiki.train.tokens --out \(gpt)")
-        let gptStart = try GPTLoader(file: gptFile, sequenceLength: seq, microBatch: microBatch,
-                                     dpRank: 0, dpSize: 1, seed: 1)
-        try time("gpt loader next()", gpt, epoch: gptStart.order) {
-            var loader = gptStart
-            for _ in 0..<gptStart.order.batchesPerEpoch { _ = loader.next() }
-        }
+        let gptLoader = try GPTLoader(file: gptFile, sequenceLength: seq, microBatch: microBatch,
+                                      dpRank: 0, dpSize: 1, seed: 1)
+        try timeEpoch("gpt loader next()", gpt, gptLoader, order: gptLoader.order) { _ = $0.next() }
         let bertFile = try open(bert, .bertSentences, "megatron prepare bert --raw "
                                 + "../shared/datasets/wikitext-2/wiki.train.tokens --out \(bert)")
-        let bertStart = try BERTLoader(file: bertFile, sequenceLength: seq, microBatch: microBatch,
-                                       dpRank: 0, dpSize: 1, seed: 1)
-        try time("bert loader next()", bert, epoch: bertStart.order) {
-            var loader = bertStart
-            for _ in 0..<bertStart.order.batchesPerEpoch { _ = loader.next() }
-        }
+        let bertLoader = try BERTLoader(file: bertFile, sequenceLength: seq, microBatch: microBatch,
+                                        dpRank: 0, dpSize: 1, seed: 1)
+        try timeEpoch("bert loader next()", bert, bertLoader, order: bertLoader.order) { _ = $0.next() }
     }
 
     /// Opens the file once to check it, then times opening it again.
@@ -60,9 +54,13 @@ struct BenchData: ParsableCommand {
         return file
     }
 
-    /// One epoch of micro-batches, `sequenceLength` tokens per sample.
-    private func time(_ stage: String, _ path: String, epoch: ShardedSampleOrder, _ body: () throws -> Void) throws {
-        try time(stage, path, tokens: epoch.batchesPerEpoch * microBatch * seq, body)
+    /// One epoch of micro-batches from a fresh copy of `loader` each repetition, `seq` tokens a sample.
+    private func timeEpoch<Loader>(_ stage: String, _ path: String, _ loader: Loader, order: ShardedSampleOrder,
+                                   next: (inout Loader) -> Void) throws {
+        try time(stage, path, tokens: order.batchesPerEpoch * microBatch * seq) {
+            var copy = loader
+            for _ in 0..<order.batchesPerEpoch { next(&copy) }
+        }
     }
 
     private func time(_ stage: String, _ path: String, tokens: Int, _ body: () throws -> Void) throws {
