@@ -46,10 +46,21 @@ public struct BERTConfig: Sendable, Codable, Equatable {
                           layerNormEpsilon: layerNormEpsilon, initStd: initStd, postLayerNorm: postLayerNorm)
     }
 
-    /// Training FLOPs of one sequence: as GPT's (6 per weight per token over 12·L·h² layer weights
-    /// and the V·h tied output, 12·L·s·h for attention scores), plus the LM head's h² transform.
+    /// The share of positions the masked-LM head runs on, for the FLOP count: the pretraining
+    /// loader masks 15 % of each sequence (`BERTLoader.Options.maskProbability`).
+    public static let scoredFraction = 0.15
+
+    /// Training FLOPs of one sequence through the transformer layers, as GPT's: 6 per weight per
+    /// token over the 12·L·h² layer weights, 12·L·s·h for the attention scores.
+    public func encoderTrainingFLOPs(sequence: Int) -> Double {
+        let (l, h, s) = (Double(layers), Double(hidden), Double(sequence))
+        return s * (6 * 12 * l * h * h + 12 * l * s * h)
+    }
+
+    /// Pretraining FLOPs of one sequence: the layers, and the LM head (h² transform, V·h tied
+    /// output) on the scored 15 % of the positions only, as `BERTModel` computes it.
     public func trainingFLOPs(sequence: Int) -> Double {
-        let (l, h, v, s) = (Double(layers), Double(hidden), Double(paddedVocabSize), Double(sequence))
-        return s * (6 * (12 * l * h * h + h * h + v * h) + 12 * l * s * h)
+        let (h, v, s) = (Double(hidden), Double(paddedVocabSize), Double(sequence))
+        return encoderTrainingFLOPs(sequence: sequence) + s * Self.scoredFraction * 6 * (h * h + v * h)
     }
 }

@@ -41,6 +41,9 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
 
     private var context: StepContext?
     private var transformed: Tensor<T>?
+    /// The positions the masked-LM loss scores, in order: the LM head runs on these rows only.
+    private var scored: [Int] = []
+    private var scoredHidden = Reusable<T>()
     private var activated = Reusable<T>(), normed = Reusable<T>(), mean = Reusable<T>(), rstd = Reusable<T>()
     private var activatedGradient = Reusable<T>(), transformGradient = Reusable<T>()
     private var mlmLossGradient = Reusable<T>()
@@ -69,17 +72,25 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
 
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
-    /// Masked-LM losses per position [b·s], this rank's MLM logits [b·s, V/t] and the binary
-    /// logits [b, 2].
+    /// The masked-LM losses [M] and this rank's MLM logits [M, V/t] at the M scored positions
+    /// (those with a nonzero `maskedLossMask`, in order), and the binary logits [b, 2].
+    ///
+    /// The LM head (transform, logits, cross-entropy) runs on the scored rows only: the others
+    /// carry no loss and no gradient, and at the usual 15 % masking the vocabulary GEMMs are most
+    /// of a small BERT's work. Megatron's BERT computes every position's logits and masks the loss.
     @_specialize(where T == Float)
     public func forward(_ input: BERTInput, context: StepContext) throws
         -> (maskedLosses: Tensor<T>, maskedLogits: Tensor<T>, binaryLogits: Tensor<T>) {
-        precondition(input.tokens.count == context.tokens && input.binaryLabels.count == context.batch,
-                     "BERTModel: \(input.tokens.count) tokens and \(input.binaryLabels.count) labels for batch \(context.batch) × sequence \(context.sequence)")
+        precondition(input.tokens.count == context.tokens && input.binaryLabels.count == context.batch
+                     && input.maskedLossMask.count == context.tokens,
+                     "BERTModel: \(input.tokens.count) tokens, \(input.maskedLossMask.count) loss-mask entries and \(input.binaryLabels.count) labels for batch \(context.batch) × sequence \(context.sequence)")
         let context = BERTEncoder<T>.masked(context, paddingMask: input.paddingMask)
         self.context = context
         let hidden = try body.forward(tokens: input.tokens, tokenTypes: input.tokenTypes, context: context)
-        let t = transform.forward(hidden)
+        scored = input.maskedLossMask.indices.filter { input.maskedLossMask[$0] != 0 }
+        let rows = scoredHidden([scored.count, config.hidden])
+        for (row, position) in scored.enumerated() { rows[row].assign(hidden[position]) }
+        let t = transform.forward(rows)
         transformed = t
         let g = activated(t.shape)
         GeLU.forward(out: g, x: t, form: config.gelu)
@@ -87,8 +98,7 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
         LayerNorm.forward(out: n, mean: mean([t.rows]), rstd: rstd([t.rows]), x: g, gamma: transformNorm.gamma.value,
                           beta: transformNorm.beta.value, epsilon: T(config.layerNormEpsilon))
         let z = logits.forward(n)
-        let ignore = input.maskedLossMask.map { $0 == 0 }
-        let losses = try crossEntropy.forward(logits: z, targets: input.maskedLabels, ignore: ignore)
+        let losses = try crossEntropy.forward(logits: z, targets: scored.map { input.maskedLabels[$0] })
         let binary = binaryHead.forward(body.pool(hidden, context: context))
         return (losses, z, binary)
     }
@@ -96,7 +106,7 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
     @_specialize(where T == Float)
     public func loss(_ input: BERTInput, context: StepContext) throws -> LossReport {
         let out = try forward(input, context: context)
-        return report(maskedLM: maskedMean(out.maskedLosses, input.maskedLossMask),
+        return report(maskedLM: maskedMean(out.maskedLosses, scoredWeights(input)),
                       binary: binaryLoss(out.binaryLogits, labels: input.binaryLabels))
     }
 
@@ -104,11 +114,12 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
     public func forwardBackward(_ input: BERTInput, context: StepContext, lossScale: Double) throws -> LossReport {
         let out = try forward(input, context: context)
         guard let context = self.context, let t = transformed else { preconditionFailure("BERTModel: no forward state") }
-        let mlm = maskedMean(out.maskedLosses, input.maskedLossMask)
+        let weights = scoredWeights(input)
+        let mlm = maskedMean(out.maskedLosses, weights)
         let binary = binaryLoss(out.binaryLogits, labels: input.binaryLabels)
 
         let dMLM = mlmLossGradient([out.maskedLosses.count])
-        fillMaskedMeanGradient(dMLM, input.maskedLossMask, scale: lossScale)
+        fillMaskedMeanGradient(dMLM, weights, scale: lossScale)
         let dn = try logits.backward(crossEntropy.backward(dMLM))
         let dg = activatedGradient(t.shape)
         LayerNorm.backward(dx: dg, dGamma: transformNorm.gamma.gradient, dBeta: transformNorm.beta.gradient,
@@ -116,7 +127,9 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
                            gamma: transformNorm.gamma.value)
         let dt = transformGradient(t.shape)
         GeLU.backward(dx: dt, dOut: dg, x: t, form: config.gelu)
-        let dHidden = transform.backward(dt)
+        let dRows = transform.backward(dt)
+        let dHidden = body.zeroHiddenGradient([context.tokens, config.hidden])
+        for (row, position) in scored.enumerated() { dHidden[position].assign(dRows[row]) }
 
         let dBinary = binaryLogitGradient(out.binaryLogits.shape)
         let dLosses = binaryLossGradient([context.batch])
@@ -126,6 +139,11 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
         body.poolBackward(binaryHead.backward(dBinary), into: dHidden, context: context)
         try body.backward(dHidden)
         return report(maskedLM: mlm, binary: binary)
+    }
+
+    /// The loss mask's weights at the scored positions, in their order.
+    func scoredWeights(_ input: BERTInput) -> [Float] {
+        scored.map { input.maskedLossMask[$0] }
     }
 
     /// Mean cross-entropy of the binary logits [b, 2]; keeps the log-sum-exp for the backward.

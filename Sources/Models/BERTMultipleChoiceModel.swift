@@ -51,7 +51,11 @@ public final class BERTMultipleChoiceModel<T: TensorScalar>: TrainableModel {
         parameters = ParameterSet(body.parameters + head.parameters)
     }
 
-    public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
+    /// The layers, and the pooler and one-score head once per sequence; there is no LM head.
+    public func trainingFLOPs(sequenceLength length: Int) -> Double {
+        let h = Double(config.hidden)
+        return config.encoderTrainingFLOPs(sequence: length) + 6 * (h * h + h)
+    }
 
     /// The choices' scores: [questions, choices].
     @_specialize(where T == Float)

@@ -88,4 +88,41 @@ func choiceInput(first: Int, count: Int, sequence: Int, vocab: Int) -> MultipleC
         #expect(errors.count == 3 + 12 * 2 + 2 + 2 + 2)
         for (name, error) in errors { #expect(error <= 1e-6, "\(name): \(error)") }
     }
+
+    /// The LM head runs on the scored rows only, so its row count changes from batch to batch: a
+    /// model that has just run a batch with more scored rows must give a fresh model's loss and
+    /// gradients, and a batch with none an MLM loss of 0 and no LM-head gradient.
+    @Test func scoredRowCountVariesBetweenBatches() throws {
+        let outcome = try InProcessWorld.run(worldSize: 1) { world in
+            let group = TensorParallelGroup(world)
+            let used = BERTModel<Double>(config: tinyBERT, seed: 5, group: group)
+            let fresh = BERTModel<Double>(config: tinyBERT, seed: 5, group: group)
+            let context = StepContext(step: 1, batch: 2, sequence: 8, dropoutSeed: 4)
+            let many = bertInput(first: 0, count: 2, sequence: 8, vocab: tinyBERT.vocabSize)
+            var one = many
+            one.maskedLossMask = many.maskedLossMask.indices.map { $0 == 12 ? 1 : 0 }
+            var none = many
+            none.maskedLossMask = many.maskedLossMask.map { _ in 0 }
+
+            _ = try used.forwardBackward(many, context: context, lossScale: 1)
+            used.parameters.zeroGradients()
+            let afterMany = try used.forwardBackward(one, context: context, lossScale: 1)
+            let alone = try fresh.forwardBackward(one, context: context, lossScale: 1)
+            let sameGradients = used.parameters.gradients.array == fresh.parameters.gradients.array
+
+            used.parameters.zeroGradients()
+            let empty = try used.forwardBackward(none, context: context, lossScale: 1)
+            let headGradient = used.parameters.parameters.filter { $0.name.hasPrefix("lm_head") }
+                .map { $0.gradient.array.map(abs).max() ?? 0 }.max() ?? .nan
+            let binaryGradient = used.parameters.parameters.filter { $0.name.hasPrefix("binary_head") }
+                .map { $0.gradient.array.map(abs).max() ?? 0 }.max() ?? 0
+            return (afterMany, alone, sameGradients, empty, headGradient, binaryGradient)
+        }[0]
+        #expect(outcome.0 == outcome.1)
+        #expect(outcome.0.parts["mlm"]! > 0)
+        #expect(outcome.2)
+        #expect(outcome.3.parts["mlm"] == 0)
+        #expect(outcome.4 == 0)
+        #expect(outcome.5 > 0)
+    }
 }
