@@ -3,6 +3,15 @@ public enum CollectiveEngine: String, Sendable, CaseIterable {
     case inProcess = "inprocess"
     case mpi
 
+    /// Whether this process hosts world rank 0, the rank that prints a command's results: always
+    /// in-process, one process of the job under MPI.
+    public func hostsWorldRankZero() throws -> Bool {
+        switch self {
+        case .inProcess: true
+        case .mpi: try MPIRuntime.worldRank() == 0
+        }
+    }
+
     /// Runs `body` on every rank this process hosts and returns their results by rank: all
     /// `worldSize` ranks in-process; under MPI the one rank this process is, after checking
     /// that mpirun started `worldSize` processes (nil accepts any number).

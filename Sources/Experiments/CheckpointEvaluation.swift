@@ -87,7 +87,9 @@ public struct CheckpointEvaluation: Sendable {
         }
     }
 
-    /// Runs every evaluation on a world of tp × dp ranks; rank 0 reports progress to `log`.
+    /// Runs every evaluation on a world of tp × dp ranks (threads of this process, or the
+    /// processes of an MPI job); rank 0 reports progress to `log`. Every rank ends with the same
+    /// metrics; this process's are returned.
     /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.accuracy`,
     /// `race.<file>.accuracy` and `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,

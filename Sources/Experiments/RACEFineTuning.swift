@@ -66,10 +66,11 @@ public struct RACEFineTuning: Sendable {
                                            source: "megatron finetune race (from \(pretrained))", overrides: overrides)
     }
 
-    /// Fine-tunes on an in-process world of tp × dp ranks, then evaluates the fine-tuned
-    /// checkpoint on each of `evaluate` (RACE files) at the same layout. The files and the output
-    /// directory are checked before training starts. Returns the training outcome and the RACE metrics.
-    public func run(evaluate files: [String], batch: Int? = nil,
+    /// Fine-tunes on a world of tp × dp ranks (threads of this process, or the processes of an
+    /// MPI job), then evaluates the fine-tuned checkpoint on each of `evaluate` (RACE files) at the
+    /// same layout. The files and the output directory are checked before training starts.
+    /// Returns this process's rank's training outcome and the RACE metrics (the same on every rank).
+    public func run(evaluate files: [String], batch: Int? = nil, engine: CollectiveEngine = .inProcess,
                     log: @escaping @Sendable (String) -> Void) throws -> (outcome: TrainingRun.Outcome, metrics: [String: Double]) {
         let t = config.training
         guard let out = t.checkpointDirectory else {
@@ -81,11 +82,11 @@ public struct RACEFineTuning: Sendable {
             .load(evaluation)
         let training = TrainingRun(config: config, resumeIfPresent: true, finetuneFrom: pretrained)
         try training.validate()
-        let outcome = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
+        let outcome = try engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
             try training.run(world: world, log: log)
         }[0]
         let metrics = try CheckpointEvaluation(checkpoint: out, tensorParallel: t.tensorParallel,
-                                               dataParallel: t.dataParallel).evaluate(evaluation, log: log)
+                                               dataParallel: t.dataParallel).evaluate(evaluation, engine: engine, log: log)
         return (outcome, metrics)
     }
 }

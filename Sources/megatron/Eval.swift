@@ -17,7 +17,8 @@ struct Eval: ParsableCommand {
             wikitext --split eval`, `megatron prepare lambada`); race takes a BERT checkpoint
             fine-tuned by `megatron finetune race` and one or more RACE files (dev, test), and
             reports each file's accuracy and the overall Σcorrect / Σquestions. Long evaluations
-            print a progress line (done/total, rate, ETA) every five seconds.
+            print a progress line (done/total, rate, ETA) every five seconds. Under mpirun, with
+            --backend mpi, the tp × dp ranks are the job's processes and rank 0 prints.
             """)
 
     @Option(help: "A checkpoint directory (its newest checkpoint is used) or a checkpoint-NNNNNNNN.h5 file.")
@@ -34,6 +35,8 @@ struct Eval: ParsableCommand {
     @Option(help: "WikiText: targets each window after the first scores (default 32).") var stride: Int?
     @Option(help: "Windows, examples or questions per forward (default 8; race 4).") var batch: Int?
     @Flag(help: "Also print the metrics as one JSON line, last.") var json = false
+    @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun, tp × dp processes).")
+    var backend: BackendOption = .inprocess
 
     func validate() throws {
         for (name, value) in [("--tp", tp), ("--dp", dp), ("--stride", stride ?? 1), ("--batch", batch ?? 1)] where value <= 0 {
@@ -45,9 +48,14 @@ struct Eval: ParsableCommand {
     func run() throws {
         let evaluation = try CheckpointEvaluation(checkpoint: checkpoint, tensorParallel: tp, dataParallel: dp)
         let m = evaluation.config.model
-        print("\(task.rawValue): \(evaluation.checkpoint) (\(m.family.rawValue), \(m.layers) layers, hidden \(m.hidden), "
-            + "sequence \(m.sequenceLength)) at tp \(tp) × dp \(dp)")
-        let metrics = try evaluation.evaluate([.init(task: task, data: data, stride: stride, batch: batch)]) { print($0) }
+        let printing = try backend.engine.hostsWorldRankZero()
+        if printing {
+            print("\(task.rawValue): \(evaluation.checkpoint) (\(m.family.rawValue), \(m.layers) layers, hidden \(m.hidden), "
+                + "sequence \(m.sequenceLength)) at tp \(tp) × dp \(dp)")
+        }
+        let metrics = try evaluation.evaluate([.init(task: task, data: data, stride: stride, batch: batch)],
+                                              engine: backend.engine) { print($0) }
+        guard printing else { return }
         for (key, value) in metrics.sorted(by: { $0.key < $1.key }) { print("\(key) \(value)") }
         if json { print(try MetricsLine(checkpoint: evaluation.checkpoint, command: "eval \(task.rawValue)", tp: tp, dp: dp, metrics: metrics).json()) }
     }

@@ -22,7 +22,8 @@ struct FinetuneRACE: ParsableCommand {
             key: --set training.KEY=VALUE (as `megatron train`). Checkpoints go to --out; an
             interrupted run continues from there. Only RACE-M is prepared here (`megatron prepare
             race --split train|dev|test`), so the accuracies are RACE-M's, not the paper's RACE
-            (middle + high).
+            (middle + high). Under mpirun, with --backend mpi, the tp × dp ranks are the job's
+            processes and rank 0 prints.
             """)
 
     @Option(help: "The pretrained BERT: a checkpoint directory (its newest) or file.")
@@ -46,6 +47,8 @@ struct FinetuneRACE: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override a training config field: key.path=value (repeatable).")
     var overrides: [String] = []
     @Flag(help: "Also print the metrics as one JSON line, last.") var json = false
+    @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun, tp × dp processes).")
+    var backend: BackendOption = .inprocess
 
     func validate() throws {
         for (name, value) in [("--steps", steps ?? 1), ("--micro-batch", microBatch), ("--global-batch", globalBatch),
@@ -61,8 +64,10 @@ struct FinetuneRACE: ParsableCommand {
         let options = RACEFineTuning.Options(steps: steps, epochs: epochs, microBatch: microBatch, globalBatch: globalBatch,
                                              learningRate: lr, tensorParallel: tp, dataParallel: dp, out: out)
         let finetuning = try RACEFineTuning(checkpoint: checkpoint, trainData: train, options: options, overrides: overrides)
-        print("fine-tuning \(finetuning.pretrained) for RACE: \(finetuning.config.training.steps) steps into \(out)")
-        let (_, metrics) = try finetuning.run(evaluate: eval, batch: evalBatch) { print($0) }
+        let printing = try backend.engine.hostsWorldRankZero()
+        if printing { print("fine-tuning \(finetuning.pretrained) for RACE: \(finetuning.config.training.steps) steps into \(out)") }
+        let (_, metrics) = try finetuning.run(evaluate: eval, batch: evalBatch, engine: backend.engine) { print($0) }
+        guard printing else { return }
         for (key, value) in metrics.sorted(by: { $0.key < $1.key }) { print("\(key) \(value)") }
         if json { print(try MetricsLine(checkpoint: out, command: "finetune race", tp: tp, dp: dp, metrics: metrics).json()) }
     }

@@ -37,6 +37,14 @@ public enum MPIRuntime {
         try initialization.get()
     }
 
+    /// This process's rank in `MPI_COMM_WORLD`.
+    public static func worldRank() throws -> Int {
+        try initialize()
+        var rank: Int32 = 0
+        try check(MPI_Comm_rank(cmpi_comm_world(), &rank), "MPI_Comm_rank")
+        return Int(rank)
+    }
+
     /// A communicator over all processes of the MPI job (a duplicate of `MPI_COMM_WORLD`, so its
     /// traffic never mixes with another library's).
     public static func world(timeout: Double = InProcessWorld.defaultTimeout) throws -> MPICommunicator {
