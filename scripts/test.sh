@@ -17,3 +17,9 @@ cp -r experiments "$scratch/"
 (cd "$scratch" && "$megatron" run smoke > smoke.log 2>&1) || { tail -30 "$scratch/smoke.log"; exit 1; }
 test -s "$scratch/results/smoke/run.json"
 echo "test: megatron run smoke passed ($(tail -1 "$scratch/smoke.log"))"
+# The committed results/README.md, CSVs and figures are what `megatron tables` makes of the
+# committed records, byte for byte.
+mkdir "$scratch/tables" && cp -r results "$scratch/tables/"
+(cd "$scratch/tables" && "$megatron" tables > /dev/null)
+diff -r results "$scratch/tables/results" || { echo "test: results/ differ from what megatron tables makes of the records"; exit 1; }
+echo "test: megatron tables regenerates results/ byte for byte"
