@@ -17,6 +17,18 @@ cp -r experiments "$scratch/"
 (cd "$scratch" && "$megatron" run smoke > smoke.log 2>&1) || { tail -30 "$scratch/smoke.log"; exit 1; }
 test -s "$scratch/results/smoke/run.json"
 echo "test: megatron run smoke passed ($(tail -1 "$scratch/smoke.log"))"
+# Re-evaluating a finished run repeats its evaluation from the final checkpoint: the same
+# metrics, the training's record untouched, the re-evaluation noted in the record and tables.
+cp "$scratch/results/smoke/run.json" "$scratch/first.json"
+(cd "$scratch" && "$megatron" run smoke --reevaluate lambada > reevaluate.log 2>&1) || { tail -30 "$scratch/reevaluate.log"; exit 1; }
+for key in lambada.accuracy train.final_loss wikitext103.token_ppl; do
+    diff <(grep "\"$key\"" "$scratch/first.json") <(grep "\"$key\"" "$scratch/results/smoke/run.json") \
+        || { echo "test: --reevaluate lambada changed $key"; exit 1; }
+done
+grep -q '"lambada.last_word_ppl"' "$scratch/results/smoke/run.json" && grep -q '"reevaluations"' "$scratch/results/smoke/run.json" \
+    && grep -q "lambada re-evaluated from its final checkpoint" "$scratch/results/README.md" \
+    || { echo "test: --reevaluate lambada left no metric or note"; exit 1; }
+echo "test: megatron run smoke --reevaluate lambada passed"
 # The committed results/README.md, CSVs and figures are what `megatron tables` makes of the
 # committed records, byte for byte.
 mkdir "$scratch/tables" && cp -r results "$scratch/tables/"

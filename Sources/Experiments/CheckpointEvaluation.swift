@@ -90,7 +90,7 @@ public struct CheckpointEvaluation: Sendable {
     /// Runs every evaluation on a world of tp × dp ranks (threads of this process, or the
     /// processes of an MPI job); rank 0 reports progress to `log`. Every rank ends with the same
     /// metrics; this process's are returned.
-    /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.accuracy`,
+    /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.{accuracy, last_word_ppl}`,
     /// `race.<file>.accuracy` and `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,
                          log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
@@ -134,6 +134,7 @@ public struct CheckpointEvaluation: Sendable {
                 let r = try cloze.evaluate(model: try gptModel(.lambada), dataParallel: grid.dataParallel,
                                            sequence: sequence, batch: batch, progress: progress)
                 metrics["lambada.accuracy"] = r.accuracy
+                metrics["lambada.last_word_ppl"] = r.lastWordPerplexity
             case let .race(files, batch):
                 let model = multipleChoice ?? BERTMultipleChoiceModel<Float>(config: setup.bertConfig, seed: t.seed, group: group)
                 if multipleChoice == nil {

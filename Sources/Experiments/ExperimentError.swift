@@ -5,6 +5,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case malformedSpec(path: String, reason: String)
     case malformedRecord(path: String, reason: String)
     case unwritable(path: String, reason: String)
+    case nothingToReevaluate(experiment: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +19,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             "\(path) is not a valid run record: \(reason); delete it and rerun the experiment"
         case let .unwritable(path, reason):
             "cannot write \(path): \(reason); check the folder's permissions and free space"
+        case let .nothingToReevaluate(experiment, reason):
+            "cannot re-evaluate \(experiment): \(reason)"
         }
     }
 }

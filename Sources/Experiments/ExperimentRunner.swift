@@ -77,6 +77,55 @@ public struct ExperimentRunner {
         return record
     }
 
+    /// Evaluates the finished runs again from their final checkpoints, for `tasks` only, and
+    /// replaces those tasks' metrics in their records: for when the evaluation gained a metric or
+    /// a fix, without training again. Each run notes the re-evaluation (tasks, commit, date, wall
+    /// time); the experiment's own commit, date and wall time stay those of its training.
+    @discardableResult
+    public func reevaluate(_ tasks: Set<EvaluationTask>) throws -> RunRecord {
+        let recordPath = "\(resultsDirectory)/run.json"
+        guard FileManager.default.fileExists(atPath: recordPath) else {
+            throw ExperimentError.nothingToReevaluate(experiment: spec.name, reason: "\(recordPath) does not exist; run `megatron run \(spec.name)` first")
+        }
+        var record = try RunRecord.load(recordPath)
+        let commit = gitCommit()
+        var done = 0
+        for run in spec.runs {
+            guard case .train(let config) = run.work else { continue }
+            let evaluations = run.evaluate.filter { tasks.contains($0.task) }
+            let saved = "\(resultsDirectory)/runs/\(run.id).json"
+            guard !evaluations.isEmpty, let data = FileManager.default.contents(atPath: saved),
+                  var result = try? JSONDecoder().decode(RunResult.self, from: data) else { continue }
+            let t = config.training
+            log("\(run.id): re-evaluating \(evaluations.map(\.task.rawValue).joined(separator: ", ")) at tp \(t.tensorParallel) × dp \(t.dataParallel)")
+            let started = Date()
+            let id = run.id, log = self.log
+            let metrics = try CheckpointEvaluation(checkpoint: checkpointDirectory(config), tensorParallel: t.tensorParallel,
+                                                   dataParallel: t.dataParallel)
+                .evaluate(evaluations) { log("\(id): \($0)") }
+            result.metrics.merge(metrics) { $1 }
+            result.reevaluations = (result.reevaluations ?? []) + [
+                Reevaluation(tasks: evaluations.map(\.task), gitCommit: commit,
+                             date: ISO8601DateFormatter().string(from: Date()), wallSeconds: Date().timeIntervalSince(started)),
+            ]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try writeAtomically(try encoder.encode(result), to: saved)
+            if let i = record.runs.firstIndex(where: { $0.id == run.id }) {
+                record.runs[i].metrics.merge(metrics) { $1 }
+                record.runs[i].reevaluations = result.reevaluations
+            }
+            try record.save(recordPath)
+            done += 1
+        }
+        guard done > 0 else {
+            throw ExperimentError.nothingToReevaluate(
+                experiment: spec.name, reason: "no finished run evaluates \(tasks.map(\.rawValue).sorted().joined(separator: " or ")) (results/\(spec.name)/runs/)")
+        }
+        log("\(spec.name): re-evaluated \(done) run(s), recorded \(recordPath)")
+        return record
+    }
+
     /// Each run with `loss_curve.max_relative_deviation`: the largest |loss − first run's loss| /
     /// |first run's loss| over the steps both recorded.
     static func comparingCurves(_ results: [RunResult]) -> [RunResult] {

@@ -78,6 +78,14 @@ public struct ResultTables {
                 + skipped.map { "\($0.id) (\($0.skipped!))" }.joined(separator: "; ") + ".")
             lines.append("")
         }
+        for run in record.runs {
+            for r in run.reevaluations ?? [] {
+                lines.append("\(run.id): \(r.tasks.map(\.rawValue).joined(separator: ", ")) re-evaluated from its final checkpoint "
+                    + "(`\(record.command) --reevaluate \(r.tasks.map(\.rawValue).joined(separator: " "))`) — \(r.date), "
+                    + "commit `\(r.gitCommit.prefix(10))`, \(formatNumber(r.wallSeconds)) s.")
+                lines.append("")
+            }
+        }
         if !record.pending.isEmpty {
             lines.append("Not run yet: \(record.pending.joined(separator: ", ")) (`\(record.command)` continues).")
             lines.append("")

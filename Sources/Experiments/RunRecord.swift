@@ -66,6 +66,9 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// Why the run did not run on this machine (a timing run needing more cores than it has);
     /// its metrics then hold only its settings and the paper's figures.
     public var skipped: String?
+    /// Evaluations repeated later from the run's final checkpoint (`megatron run NAME
+    /// --reevaluate TASK`), whose metrics replaced the first ones; in the order they ran.
+    public var reevaluations: [Reevaluation]?
 
     public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double,
                 skipped: String? = nil) {
@@ -75,6 +78,22 @@ public struct RunResult: Codable, Sendable, Equatable {
         self.lossCurve = lossCurve
         self.wallSeconds = wallSeconds
         self.skipped = skipped
+    }
+}
+
+/// One later evaluation of a finished run: which tasks, and when, at which commit and how long.
+public struct Reevaluation: Codable, Sendable, Equatable {
+    public var tasks: [EvaluationTask]
+    public var gitCommit: String
+    /// ISO-8601, UTC.
+    public var date: String
+    public var wallSeconds: Double
+
+    public init(tasks: [EvaluationTask], gitCommit: String, date: String, wallSeconds: Double) {
+        self.tasks = tasks
+        self.gitCommit = gitCommit
+        self.date = date
+        self.wallSeconds = wallSeconds
     }
 }
 

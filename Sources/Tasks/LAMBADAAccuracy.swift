@@ -1,10 +1,12 @@
 import Collectives
 import Datasets
+import Foundation
 import Models
 import TensorCore
 import TensorParallel
 
-/// Cloze accuracy: how many examples had every target token predicted.
+/// Cloze accuracy: how many examples had every target token predicted, and how likely the
+/// model found the targets.
 public struct ClozeResult: Sendable, Codable, Equatable {
     public let correct: Int
     public let total: Int
@@ -12,8 +14,13 @@ public struct ClozeResult: Sendable, Codable, Equatable {
     public let truncated: Int
     /// Whether each example, in file order, was right.
     public let correctByExample: [Bool]
+    /// The cross-entropy of every target token, summed over all examples.
+    public let targetLossSum: Double
 
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+    /// exp(targetLossSum / total): the perplexity of the last word (all its tokens), GPT-2's
+    /// LAMBADA perplexity. It keeps ranking models after strict accuracy has floored at 0.
+    public var lastWordPerplexity: Double { total > 0 ? exp(targetLossSum / Double(total)) : .nan }
 }
 
 /// LAMBADA in Megatron's strict mode (`tasks/zeroshot_gpt2/evaluate.py`, `--strict-lambada`):
@@ -88,6 +95,7 @@ public struct LAMBADAAccuracy: Sendable {
         let mine = DataParallelShard.range(count: examples.count, rank: dataParallel.rank, size: dataParallel.size)
         var reporter = ProgressReporter(unit: "examples", total: mine.count, handler: progress)
         var decisions = [Double](repeating: 0, count: 2 * examples.count)   // correct, then truncated
+        var targetLossSum = 0.0
         for first in Swift.stride(from: mine.lowerBound, to: mine.upperBound, by: batch) {
             let indices = first..<min(first + batch, mine.upperBound)
             let sequences = indices.map { i -> [Int32] in
@@ -105,14 +113,16 @@ public struct LAMBADAAccuracy: Sendable {
                     labels[row * length + p] = tokens[p + 1]
                 }
             }
-            let logits = try model.forward(GPTInput(tokens: inputs, labels: labels),
-                                           context: .evaluation(batch: indices.count, sequence: length)).logits
+            let output = try model.forward(GPTInput(tokens: inputs, labels: labels),
+                                           context: .evaluation(batch: indices.count, sequence: length))
+            let logits = output.logits
             // The rows whose labels are target tokens: the last len(target) real positions.
             var rows: [Int] = []
             for (row, i) in indices.enumerated() {
                 let end = sequences[row].count - 1
                 rows += (end - examples[i].target.count..<end).map { row * length + $0 }
             }
+            for r in rows { targetLossSum += Double(output.losses.pointer[r]) }
             let width = logits.lastDimension
             let gathered = Tensor<T>(zeros: [rows.count, width])
             for (k, r) in rows.enumerated() {
@@ -127,10 +137,10 @@ public struct LAMBADAAccuracy: Sendable {
             }
             reporter.advance(by: indices.count)
         }
-        let summed = try DataParallelShard.sum(decisions, over: dataParallel)
+        let summed = try DataParallelShard.sum(decisions + [targetLossSum], over: dataParallel)
         let correctByExample = summed.prefix(examples.count).map { $0 > 0.5 }
         return ClozeResult(correct: correctByExample.filter { $0 }.count, total: examples.count,
-                           truncated: summed.suffix(examples.count).filter { $0 > 0.5 }.count,
-                           correctByExample: correctByExample)
+                           truncated: summed[examples.count..<(2 * examples.count)].filter { $0 > 0.5 }.count,
+                           correctByExample: correctByExample, targetLossSum: summed[2 * examples.count])
     }
 }

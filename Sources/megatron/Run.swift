@@ -10,10 +10,15 @@ struct Run: ParsableCommand {
             Results go to results/NAME/run.json and results/README.md. An interrupted run picks up
             where it stopped: finished runs are kept (results/NAME/runs/), unfinished ones resume
             from their newest checkpoint (checkpoints/NAME/). Delete those folders to start over.
+            --reevaluate TASK… trains nothing: it evaluates the finished runs again from their final
+            checkpoints on those tasks only and updates their records (for a new metric or a fix).
             """)
 
     @Argument(help: "The experiment's name (a file in experiments/).")
     var name: String
+
+    @Option(parsing: .upToNextOption, help: "Evaluate the finished runs again on these tasks (wikitext103, lambada, race) instead of running.")
+    var reevaluate: [EvaluationTask] = []
 
     func run() throws {
         let path = "experiments/\(name).json"
@@ -27,7 +32,11 @@ struct Run: ParsableCommand {
             var command = try Prepare.parseAsRoot(args)
             try command.run()
         }, log: { print($0) })
-        try runner.run()
+        if reevaluate.isEmpty {
+            try runner.run()
+        } else {
+            try runner.reevaluate(Set(reevaluate))
+        }
         let written = try ResultTables(resultsDirectory: "results").write()
         print("tables: \(written.joined(separator: ", "))")
     }

@@ -20,7 +20,7 @@ import Training
                      ExperimentSpec.Evaluation(task: .lambada, data: [f.data.lambadaPrepared])]
         let serial = try metrics(f.gpt, tp: 1, dp: 1, tasks)
         #expect(Set(serial.keys) == ["wikitext103.adjusted_ppl", "wikitext103.token_ppl", "wikitext103.token_ratio",
-                                     "lambada.accuracy"])
+                                     "lambada.accuracy", "lambada.last_word_ppl"])
         for (tp, dp) in [(2, 1), (1, 2)] {
             let parallel = try metrics(f.gpt, tp: tp, dp: dp, tasks)
             #expect(Set(parallel.keys) == Set(serial.keys))

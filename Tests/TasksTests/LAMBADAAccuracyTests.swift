@@ -1,5 +1,6 @@
 import Collectives
 import Datasets
+import Foundation
 import Models
 import Tasks
 import Testing
@@ -58,6 +59,29 @@ import TensorParallel
         }
     }
 
+    /// Logits that are all equal make every target token cost log V (V the padded vocabulary):
+    /// the summed target loss is Σ len(target)·log V, the last-word perplexity V^(mean length).
+    @Test(arguments: [(1, 1), (2, 1), (2, 2)])
+    func uniformModelGivesHandComputedLastWordPerplexity(tp: Int, dp: Int) throws {
+        let vocab = try Self.file().header.vocabSize
+        let examples: [LAMBADAAccuracy.Example] = [
+            .init(context: [1, 2, 3], target: [4]), .init(context: [4], target: [5, 6]),
+            .init(context: [7, 8], target: [9, 10, 11]),
+        ]
+        let task = LAMBADAAccuracy(examples: examples, vocabSize: vocab)
+        let config = tinyGPT(vocabSize: vocab, positions: 8)
+        let results = try onGrid(tp: tp, dp: dp) { grid in
+            let model = GPTModel<Double>(config: config, seed: 5, group: TensorParallelGroup(grid.tensorParallel))
+            model.parameters.named("final_layernorm.weight").value.fill(0)
+            return try task.evaluate(model: model, dataParallel: grid.dataParallel, batch: 2)
+        }
+        let logV = log(Double(config.paddedVocabSize))
+        for result in results {
+            #expect(abs(result.targetLossSum - 6 * logV) <= 1e-12 * 6 * logV)
+            #expect(abs(result.lastWordPerplexity / exp(2 * logV) - 1) <= 1e-12)
+        }
+    }
+
     /// The greedy continuation of each tiny-file context, computed with plain forwards and an
     /// argmax over the serial model's whole logits: examples whose target is that continuation
     /// are right, the others right only where the file's target happens to equal it.
@@ -86,6 +110,18 @@ import TensorParallel
         let expected = mixed.enumerated().map { i, e in e.target == greedy[i] }
         #expect(expected.filter { $0 }.count >= mixed.count / 2)
         let task = LAMBADAAccuracy(examples: mixed, vocabSize: file.header.vocabSize)
+        // The target loss is the cross-entropy at the target positions of one plain forward per example.
+        let (serial, direct) = try onGrid(tp: 1, dp: 1) { grid in
+            let model = GPTModel<Double>(config: config, seed: 7, group: TensorParallelGroup(grid.tensorParallel))
+            let direct = try mixed.map { e -> Double in
+                let tokens = e.context + e.target, n = tokens.count - 1
+                let losses = try model.forward(GPTInput(tokens: Array(tokens.dropLast()), labels: Array(tokens.dropFirst())),
+                                               context: StepContext(step: 0, batch: 1, sequence: n, dropoutSeed: 0, training: false)).losses
+                return losses.array.suffix(e.target.count).reduce(0, +)
+            }.reduce(0, +)
+            return (try task.evaluate(model: model, dataParallel: grid.dataParallel, batch: 3), direct)
+        }[0]
+        #expect(abs(serial.targetLossSum - direct) <= 1e-10 * direct)
         for (tp, dp) in [(1, 1), (2, 1), (2, 2), (1, 3)] {
             let results = try onGrid(tp: tp, dp: dp) { grid in
                 let model = GPTModel<Double>(config: config, seed: 7, group: TensorParallelGroup(grid.tensorParallel))
@@ -93,6 +129,7 @@ import TensorParallel
             }
             for result in results {
                 #expect(result.correctByExample == expected, "tp \(tp) dp \(dp)")
+                #expect(abs(result.targetLossSum - serial.targetLossSum) <= 1e-10 * serial.targetLossSum, "tp \(tp) dp \(dp)")
                 #expect(result.total == mixed.count && result.truncated == 0)
             }
         }
