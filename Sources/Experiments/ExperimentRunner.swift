@@ -26,6 +26,13 @@ public struct ExperimentRunner {
     }
 
     var resultsDirectory: String { "results/\(spec.name)" }
+    func keptPath(_ id: String) -> String { "\(resultsDirectory)/runs/\(id).json" }
+
+    /// A finished run's result, or nil while it is not finished (no file, or one cut short).
+    func kept(_ id: String) -> RunResult? {
+        FileManager.default.contents(atPath: keptPath(id)).flatMap { try? JSONDecoder().decode(RunResult.self, from: $0) }
+    }
+
     /// ExperimentSpec.load gives every training run one (checkpoints/NAME/ID by default).
     func checkpointDirectory(_ config: TrainingConfig) -> String {
         config.training.checkpointDirectory!
@@ -51,9 +58,8 @@ public struct ExperimentRunner {
             try record.save("\(resultsDirectory)/run.json")
         }
         for run in spec.runs {
-            let saved = "\(resultsDirectory)/runs/\(run.id).json"
-            if let data = FileManager.default.contents(atPath: saved),
-               let done = try? JSONDecoder().decode(RunResult.self, from: data) {
+            let saved = keptPath(run.id)
+            if let done = kept(run.id) {
                 log("\(run.id): done earlier, kept (\(saved))")
                 results.append(done)
                 continue
@@ -65,9 +71,7 @@ public struct ExperimentRunner {
             }
             // A run this machine cannot host is not kept: a larger machine runs it.
             if result.skipped == nil {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try writeAtomically(try encoder.encode(result), to: saved)
+                try writeJSON(result, to: saved)
             }
             results.append(result)
             try save()
@@ -93,9 +97,8 @@ public struct ExperimentRunner {
         for run in spec.runs {
             guard case .train(let config) = run.work else { continue }
             let evaluations = run.evaluate.filter { tasks.contains($0.task) }
-            let saved = "\(resultsDirectory)/runs/\(run.id).json"
-            guard !evaluations.isEmpty, let data = FileManager.default.contents(atPath: saved),
-                  var result = try? JSONDecoder().decode(RunResult.self, from: data) else { continue }
+            let saved = keptPath(run.id)
+            guard !evaluations.isEmpty, var result = kept(run.id) else { continue }
             let t = config.training
             log("\(run.id): re-evaluating \(evaluations.map(\.task.rawValue).joined(separator: ", ")) at tp \(t.tensorParallel) × dp \(t.dataParallel)")
             let started = Date()
@@ -108,9 +111,7 @@ public struct ExperimentRunner {
                 Reevaluation(tasks: evaluations.map(\.task), gitCommit: commit,
                              date: ISO8601DateFormatter().string(from: Date()), wallSeconds: Date().timeIntervalSince(started)),
             ]
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeAtomically(try encoder.encode(result), to: saved)
+            try writeJSON(result, to: saved)
             if let i = record.runs.firstIndex(where: { $0.id == run.id }) {
                 record.runs[i].metrics.merge(metrics) { $1 }
                 record.runs[i].reevaluations = result.reevaluations

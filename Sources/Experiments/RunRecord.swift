@@ -47,9 +47,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     /// Writes the record as sorted, pretty JSON, through a temporary file renamed when complete.
     public func save(_ path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeAtomically(try encoder.encode(self), to: path)
+        try writeJSON(self, to: path)
     }
 }
 
@@ -95,6 +93,13 @@ public struct Reevaluation: Codable, Sendable, Equatable {
         self.date = date
         self.wallSeconds = wallSeconds
     }
+}
+
+/// Writes `value` as sorted, pretty JSON, atomically.
+func writeJSON<V: Encodable>(_ value: V, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try writeAtomically(try encoder.encode(value), to: path)
 }
 
 /// Writes `data` to a temporary name beside `path` and renames it, so a reader never sees half a file.
