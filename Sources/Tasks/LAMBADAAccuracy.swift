@@ -19,7 +19,7 @@ public struct ClozeResult: Sendable, Codable, Equatable {
 
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
     /// exp(targetLossSum / total): the perplexity of the last word (all its tokens), GPT-2's
-    /// LAMBADA perplexity. It keeps ranking models after strict accuracy has floored at 0.
+    /// LAMBADA perplexity: graded, so it can still tell models apart where strict accuracy is 0.
     public var lastWordPerplexity: Double { total > 0 ? exp(targetLossSum / Double(total)) : .nan }
 }
 
