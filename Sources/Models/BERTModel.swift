@@ -88,11 +88,8 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
         self.context = context
         let hidden = try body.forward(tokens: input.tokens, tokenTypes: input.tokenTypes, context: context)
         scored = input.maskedLossMask.indices.filter { input.maskedLossMask[$0] != 0 }
-        let h = config.hidden
-        let rows = scoredHidden([scored.count, h])
-        for (row, position) in scored.enumerated() {
-            (rows.pointer + row * h).update(from: hidden.pointer + position * h, count: h)
-        }
+        let rows = scoredHidden([scored.count, config.hidden])
+        rows.gatherRows(scored, of: hidden)
         let t = transform.forward(rows)
         transformed = t
         let g = activated(t.shape)
@@ -131,11 +128,8 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
         let dt = transformGradient(t.shape)
         GeLU.backward(dx: dt, dOut: dg, x: t, form: config.gelu)
         let dRows = transform.backward(dt)
-        let h = config.hidden
-        let dHidden = body.zeroHiddenGradient([context.tokens, h])
-        for (row, position) in scored.enumerated() {
-            (dHidden.pointer + position * h).update(from: dRows.pointer + row * h, count: h)
-        }
+        let dHidden = body.zeroHiddenGradient([context.tokens, config.hidden])
+        dHidden.scatterRows(scored, of: dRows)
 
         let dBinary = binaryLogitGradient(out.binaryLogits.shape)
         let dLosses = binaryLossGradient([context.batch])

@@ -123,11 +123,8 @@ public struct LAMBADAAccuracy: Sendable {
                 rows += (end - examples[i].target.count..<end).map { row * length + $0 }
             }
             for r in rows { targetLossSum += Double(output.losses.pointer[r]) }
-            let width = logits.lastDimension
-            let gathered = Tensor<T>(zeros: [rows.count, width])
-            for (k, r) in rows.enumerated() {
-                (gathered.pointer + k * width).update(from: logits.pointer + r * width, count: width)
-            }
+            let gathered = Tensor<T>(zeros: [rows.count, logits.lastDimension])
+            gathered.gatherRows(rows, of: logits)
             var predicted = try VocabParallelArgmax.argmax(gathered, vocabStart: vocabStart, group: group)[...]
             for i in indices {
                 let target = examples[i].target

@@ -105,6 +105,22 @@ public struct Tensor<T: TensorScalar>: @unchecked Sendable {
         pointer.update(from: other.pointer, count: count)
     }
 
+    /// self[k, ·] = source[indices[k], ·]: self [indices.count, w], source [N, w].
+    public func gatherRows(_ indices: [Int], of source: Tensor) {
+        let w = lastDimension
+        precondition(source.lastDimension == w && rows == indices.count,
+                     "Tensor.gatherRows: \(indices.count) rows of \(source.shape) into \(shape)")
+        for (k, i) in indices.enumerated() { (pointer + k * w).update(from: source.pointer + i * w, count: w) }
+    }
+
+    /// self[indices[k], ·] = source[k, ·], other rows untouched: self [N, w], source [indices.count, w].
+    public func scatterRows(_ indices: [Int], of source: Tensor) {
+        let w = lastDimension
+        precondition(source.lastDimension == w && source.rows == indices.count,
+                     "Tensor.scatterRows: \(source.shape) into rows \(indices.count) of \(shape)")
+        for (k, i) in indices.enumerated() { (pointer + i * w).update(from: source.pointer + k * w, count: w) }
+    }
+
     /// A copy of `length` entries starting at `start` along `dimension` (e.g. a weight shard).
     public func narrowed(dimension: Int, start: Int, length: Int) -> Tensor {
         precondition(dimension >= 0 && dimension < rank, "Tensor.narrowed: dimension \(dimension) of \(shape)")
