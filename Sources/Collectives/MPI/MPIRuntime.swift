@@ -1,4 +1,5 @@
 import CMPI
+import TensorCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,9 +47,14 @@ public enum MPIRuntime {
     }
 
     /// A communicator over all processes of the MPI job (a duplicate of `MPI_COMM_WORLD`, so its
-    /// traffic never mixes with another library's).
+    /// traffic never mixes with another library's). Gives this process its share of the machine's
+    /// cores, for the kernels and for OpenBLAS, as the in-process engine gives each rank thread:
+    /// the processes on one machine together use its cores once.
     public static func world(timeout: Double = InProcessWorld.defaultTimeout) throws -> MPICommunicator {
         try initialize()
+        let share = Swift.max(1, ComputeThreads.available / (try processesOnThisMachine()))
+        ComputeThreads.set(share)
+        BLASThreads.set(share)
         var duplicate = cmpi_comm_null()
         try check(MPI_Comm_dup(cmpi_comm_world(), &duplicate), "MPI_Comm_dup")
         var size: Int32 = 0
@@ -56,6 +62,17 @@ public enum MPIRuntime {
         return try MPICommunicator(
             handle: duplicate!, label: GroupLabel(name: "world", worldRanks: Array(0..<Int(size))),
             timeout: timeout, counters: CommunicationCounters())
+    }
+
+    /// How many processes of the job share this machine (its shared-memory node).
+    static func processesOnThisMachine() throws -> Int {
+        var node = cmpi_comm_null()
+        try check(MPI_Comm_split_type(cmpi_comm_world(), cmpi_comm_type_shared(), 0, cmpi_info_null(), &node),
+                  "MPI_Comm_split_type")
+        defer { MPI_Comm_free(&node) }
+        var size: Int32 = 0
+        try check(MPI_Comm_size(node, &size), "MPI_Comm_size")
+        return Int(size)
     }
 
     /// Ends every process of the job with `code`: what a rank does after an error its peers cannot
