@@ -38,6 +38,8 @@ public struct ExperimentRunner {
         config.training.checkpointDirectory!
     }
 
+    /// Runs what is not finished and records the experiment. Run again once finished, it leaves
+    /// the record as it was, byte for byte: nothing new ran, so date, commit and machine stand.
     @discardableResult
     public func run() throws -> RunRecord {
         let start = Date()
@@ -45,17 +47,28 @@ public struct ExperimentRunner {
             log("prepare: megatron prepare \(step.args.joined(separator: " "))")
             try prepare(step.args)
         }
+        let recordPath = "\(resultsDirectory)/run.json"
+        let earlier = FileManager.default.fileExists(atPath: recordPath) ? try? RunRecord.load(recordPath) : nil
         var results: [RunResult] = []
-        var record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
-                               date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
+        var record = earlier ?? RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
+                                          date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
+        // Measured when this sitting first runs something, so the peak is the one the run met.
+        var sitting: MachineDescription?
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
         func save() throws {
-            record.runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
-            record.pending = spec.runs.dropFirst(results.count).map(\.id)
+            let runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
+            let pending = spec.runs.dropFirst(results.count).map(\.id)
+            if let earlier, earlier.runs == runs, earlier.pending == pending, earlier.shrunk == spec.shrunk { return }
+            record.runs = runs
+            record.pending = pending
+            record.shrunk = spec.shrunk
+            record.command = command
+            record.gitCommit = gitCommit()
+            record.machine = sitting ?? .current()
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
-            try record.save("\(resultsDirectory)/run.json")
+            try record.save(recordPath)
         }
         for run in spec.runs {
             let saved = keptPath(run.id)
@@ -64,20 +77,25 @@ public struct ExperimentRunner {
                 results.append(done)
                 continue
             }
-            let result: RunResult
+            if sitting == nil && Self.unhostable(run) == nil {
+                sitting = .measured()
+                log("machine: \(sitting!.summary)")
+            }
+            var result: RunResult
             switch run.work {
             case .train(let config): result = try execute(run, config: config)
             case .timing(let timing): result = try time(run, timing)
             }
             // A run this machine cannot host is not kept: a larger machine runs it.
             if result.skipped == nil {
+                result.machine = sitting
                 try writeJSON(result, to: saved)
             }
             results.append(result)
             try save()
         }
         try save()
-        log("\(spec.name): recorded \(resultsDirectory)/run.json (\(Int(Date().timeIntervalSince(start))) s this sitting)")
+        log("\(spec.name): recorded \(recordPath) (\(Int(Date().timeIntervalSince(start))) s this sitting)")
         return record
     }
 

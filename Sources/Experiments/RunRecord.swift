@@ -67,6 +67,9 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// Evaluations repeated later from the run's final checkpoint (`megatron run NAME
     /// --reevaluate TASK`), whose metrics replaced the first ones; in the order they ran.
     public var reevaluations: [Reevaluation]?
+    /// The machine the run ran on, with the GEMM peak measured at the start of its sitting: its
+    /// model FLOP/s are read as a fraction of that peak. Nil in records made before it was kept.
+    public var machine: MachineDescription?
 
     public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double,
                 skipped: String? = nil) {
