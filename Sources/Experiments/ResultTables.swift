@@ -91,6 +91,7 @@ public struct ResultTables {
             lines.append("| \(run.id) | " + cols.map { cell(run, $0) }.joined(separator: " | ") + " |")
         }
         lines.append("")
+        lines += SeedSpread(record: record).lines
         let skipped = record.runs.filter { $0.skipped != nil }
         if !skipped.isEmpty {
             lines.append("Not runnable on this machine (the paper's figures kept): "
@@ -135,9 +136,10 @@ public struct ResultTables {
     }
 }
 
-/// Four significant digits, no exponent for ordinary magnitudes.
+/// Four significant digits, no exponent for ordinary magnitudes; a diverged run's "nan" or "inf" as is.
 func formatNumber(_ x: Double) -> String {
     if x == 0 { return "0" }
+    if !x.isFinite { return "\(x)" }
     if x == x.rounded() && abs(x) < 1e9 { return String(Int(x)) }
     if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.3e", x) }
     let digits = Swift.max(0, 3 - Int(floor(log10(abs(x)))))
