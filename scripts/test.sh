@@ -17,6 +17,14 @@ cp -r experiments "$scratch/"
 (cd "$scratch" && "$megatron" run smoke > smoke.log 2>&1) || { tail -30 "$scratch/smoke.log"; exit 1; }
 test -s "$scratch/results/smoke/run.json"
 echo "test: megatron run smoke passed ($(tail -1 "$scratch/smoke.log"))"
+# A finished experiment run again trains nothing and changes nothing: its record (date, commit,
+# machine) and tables stay byte for byte; the record carries the GEMM peak of its sitting.
+cp -r "$scratch/results" "$scratch/results-first"
+(cd "$scratch" && "$megatron" run smoke > again.log 2>&1) || { tail -30 "$scratch/again.log"; exit 1; }
+diff -r "$scratch/results-first" "$scratch/results" || { echo "test: megatron run smoke, finished, changed results/"; exit 1; }
+grep -q '"gemmPeakGFLOPs"' "$scratch/results/smoke/run.json" && grep -q "train.percent_of_gemm_peak" "$scratch/results/README.md" \
+    || { echo "test: the smoke record holds no GEMM peak, or the table no fraction of it"; exit 1; }
+echo "test: megatron run smoke again left results/ byte for byte"
 # Re-evaluating a finished run repeats its evaluation from the final checkpoint: the same
 # metrics, the training's record untouched, the re-evaluation noted in the record and tables.
 cp "$scratch/results/smoke/run.json" "$scratch/first.json"
@@ -29,6 +37,31 @@ grep -q '"lambada.last_word_ppl"' "$scratch/results/smoke/run.json" && grep -q '
     && grep -q "lambada re-evaluated from its final checkpoint" "$scratch/results/README.md" \
     || { echo "test: --reevaluate lambada left no metric or note"; exit 1; }
 echo "test: megatron run smoke --reevaluate lambada passed"
+# The evaluation subsets committed in data/ are what `megatron prepare` makes of ../shared/datasets,
+# byte for byte (data/README.md).
+scripts/prepare-data.sh "$scratch/prepared" > "$scratch/prepare.log" 2>&1 || { tail -30 "$scratch/prepare.log"; exit 1; }
+for file in wt103-test-gpt2.h5 lambada-gpt2.h5 race-m-dev.h5 race-m-test.h5; do
+    cmp "data/$file" "$scratch/prepared/$file" || { echo "test: megatron prepare no longer makes data/$file"; exit 1; }
+done
+echo "test: scripts/prepare-data.sh regenerates data/ byte for byte"
+# A fresh clone evaluates a checkpoint against data/ without preparing anything: a GPT with GPT-2's
+# vocabulary, trained 2 steps here, scored on WikiText-103 and LAMBADA from the clone's data/.
+cat > "$scratch/gpt2-tiny.json" <<'JSON'
+{"model": {"family": "gpt", "layers": 1, "hidden": 16, "heads": 2, "sequence_length": 32, "max_positions": 32, "vocab_size": 50257},
+ "training": {"steps": 2, "micro_batch": 2, "global_batch": 2, "lr": 1e-3, "train_data": "gpt2-train.h5",
+              "checkpoint_interval": 2, "checkpoint_dir": "gpt2-checkpoint"}}
+JSON
+shared="$PWD/../shared/datasets"
+(cd "$scratch" && "$megatron" prepare wikitext --split train --raw "$shared/wikitext-2/wiki.valid.tokens" --out gpt2-train.h5 \
+    && "$megatron" train --config gpt2-tiny.json) > "$scratch/clone.log" 2>&1 || { tail -30 "$scratch/clone.log"; exit 1; }
+git clone -q "$PWD" "$scratch/clone"
+for task in "wikitext103 wt103-test-gpt2.h5 --stride 32" "lambada lambada-gpt2.h5"; do
+    set -- $task
+    (cd "$scratch/clone" && "$megatron" eval --checkpoint ../gpt2-checkpoint --task "$1" --data "data/$2" "${@:3}" --json \
+        > eval.log 2>&1) || { tail -20 "$scratch/clone/eval.log"; exit 1; }
+    tail -1 "$scratch/clone/eval.log" | grep -q '"metrics"' || { echo "test: eval $1 in a fresh clone printed no metrics"; exit 1; }
+done
+echo "test: a fresh clone evaluates a checkpoint against data/ without prepare"
 # The committed results/README.md, CSVs and figures are what `megatron tables` makes of the
 # committed records, byte for byte.
 mkdir "$scratch/tables" && cp -r results "$scratch/tables/"

@@ -6,6 +6,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case malformedRecord(path: String, reason: String)
     case unwritable(path: String, reason: String)
     case nothingToReevaluate(experiment: String, reason: String)
+    case nothingToSelect(run: String, candidate: String, metric: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             "cannot write \(path): \(reason); check the folder's permissions and free space"
         case let .nothingToReevaluate(experiment, reason):
             "cannot re-evaluate \(experiment): \(reason)"
+        case let .nothingToSelect(run, candidate, metric):
+            "\(run) cannot choose: candidate \(candidate) recorded no \(metric); give the swept run an evaluate that measures it"
         }
     }
 }

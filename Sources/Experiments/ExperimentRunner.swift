@@ -30,7 +30,7 @@ public struct ExperimentRunner {
 
     /// A finished run's result, or nil while it is not finished (no file, or one cut short).
     func kept(_ id: String) -> RunResult? {
-        FileManager.default.contents(atPath: keptPath(id)).flatMap { try? JSONDecoder().decode(RunResult.self, from: $0) }
+        FileManager.default.contents(atPath: keptPath(id)).flatMap { try? recordDecoder().decode(RunResult.self, from: $0) }
     }
 
     /// ExperimentSpec.load gives every training run one (checkpoints/NAME/ID by default).
@@ -38,6 +38,8 @@ public struct ExperimentRunner {
         config.training.checkpointDirectory!
     }
 
+    /// Runs what is not finished and records the experiment. Run again once finished, it leaves
+    /// the record as it was, byte for byte: nothing new ran, so date, commit and machine stand.
     @discardableResult
     public func run() throws -> RunRecord {
         let start = Date()
@@ -45,17 +47,28 @@ public struct ExperimentRunner {
             log("prepare: megatron prepare \(step.args.joined(separator: " "))")
             try prepare(step.args)
         }
+        let recordPath = "\(resultsDirectory)/run.json"
+        let earlier = FileManager.default.fileExists(atPath: recordPath) ? try? RunRecord.load(recordPath) : nil
         var results: [RunResult] = []
-        var record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
-                               date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
+        var record = earlier ?? RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
+                                          date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
+        // Measured when this sitting first runs something, so the peak is the one the run met.
+        var sitting: MachineDescription?
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
         func save() throws {
-            record.runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
-            record.pending = spec.runs.dropFirst(results.count).map(\.id)
+            let runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
+            let pending = spec.runs.dropFirst(results.count).map(\.id)
+            if let earlier, earlier.runs == runs, earlier.pending == pending, earlier.shrunk == spec.shrunk { return }
+            record.runs = runs
+            record.pending = pending
+            record.shrunk = spec.shrunk
+            record.command = command
+            record.gitCommit = gitCommit()
+            record.machine = sitting ?? .current()
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
-            try record.save("\(resultsDirectory)/run.json")
+            try record.save(recordPath)
         }
         for run in spec.runs {
             let saved = keptPath(run.id)
@@ -64,20 +77,26 @@ public struct ExperimentRunner {
                 results.append(done)
                 continue
             }
-            let result: RunResult
+            if sitting == nil && Self.unhostable(run) == nil {
+                sitting = .measured()
+                log("machine: \(sitting!.summary)")
+            }
+            var result: RunResult
             switch run.work {
             case .train(let config): result = try execute(run, config: config)
             case .timing(let timing): result = try time(run, timing)
+            case .select(let selection): result = try select(run, selection, among: results)
             }
             // A run this machine cannot host is not kept: a larger machine runs it.
             if result.skipped == nil {
+                result.machine = sitting
                 try writeJSON(result, to: saved)
             }
             results.append(result)
             try save()
         }
         try save()
-        log("\(spec.name): recorded \(resultsDirectory)/run.json (\(Int(Date().timeIntervalSince(start))) s this sitting)")
+        log("\(spec.name): recorded \(recordPath) (\(Int(Date().timeIntervalSince(start))) s this sitting)")
         return record
     }
 
@@ -166,6 +185,9 @@ public struct ExperimentRunner {
         metrics["train.final_loss"] = tail.reduce(0) { $0 + $1.loss } / Double(tail.count)
         metrics["train.steps"] = Double(outcome.steps)
         metrics["train.parameters_per_rank"] = Double(outcome.parameterCount)
+        metrics.merge(LossCurveHealth(losses: outcome.lossCurve.map(\.loss)).metrics) { $1 }
+        if let seed = run.seed { metrics["train.seed"] = Double(seed) }
+        for (field, value) in run.settings { metrics["sweep.\(field)"] = value }
         if outcome.tokensPerSecond > 0 {
             metrics["train.tokens_per_s"] = outcome.tokensPerSecond
             metrics["train.model_tflops"] = outcome.modelTFLOPs
@@ -174,6 +196,45 @@ public struct ExperimentRunner {
         return RunResult(id: run.id, config: try config.json(), metrics: metrics,
                          lossCurve: outcome.lossCurve.map { [Double($0.step), $0.loss] },
                          wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Picks the candidate with the highest `selection.metric` (the first on a tie) and evaluates
+    /// its final checkpoint on `selection.evaluate`, once: the held-out split chose, the test
+    /// split reports. Metrics: the evaluation's, `select.METRIC` (the winning value), and the
+    /// winner's swept fields as `select.training.FIELD`.
+    func select(_ run: ExperimentSpec.RunSpec, _ selection: ExperimentSpec.Selection,
+                among results: [RunResult]) throws -> RunResult {
+        let best = try Self.choose(selection, among: results, for: run.id)
+        guard let chosen = spec.runs.first(where: { $0.id == best.id }), let config = chosen.train else {
+            throw ExperimentError.nothingToSelect(run: run.id, candidate: best.id, metric: selection.metric)
+        }
+        log("\(run.id): \(best.id) has the highest \(selection.metric) (\(formatNumber(best.value))); evaluating it once on "
+            + selection.evaluate.flatMap(\.data).joined(separator: ", "))
+        let started = Date()
+        let t = config.training, log = self.log, id = run.id
+        var metrics = try CheckpointEvaluation(checkpoint: checkpointDirectory(config), tensorParallel: t.tensorParallel,
+                                               dataParallel: t.dataParallel)
+            .evaluate(selection.evaluate) { log("\(id): \($0)") }
+        metrics["select.\(selection.metric)"] = best.value
+        for (field, value) in chosen.settings { metrics["select.\(field)"] = value }
+        for (key, value) in run.paper { metrics["paper.\(key)"] = value }
+        return RunResult(id: run.id, config: try config.json(), metrics: metrics, lossCurve: [],
+                         wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// The candidate with the highest `selection.metric`, the first on a tie; throws when a
+    /// candidate did not record the metric.
+    public static func choose(_ selection: ExperimentSpec.Selection, among results: [RunResult],
+                              for run: String) throws -> (id: String, value: Double) {
+        var best: (id: String, value: Double)?
+        for id in selection.candidates {
+            guard let value = results.first(where: { $0.id == id })?.metrics[selection.metric] else {
+                throw ExperimentError.nothingToSelect(run: run, candidate: id, metric: selection.metric)
+            }
+            if best == nil || value > best!.value { best = (id, value) }
+        }
+        guard let best else { throw ExperimentError.nothingToSelect(run: run, candidate: "none", metric: selection.metric) }
+        return best
     }
 
     func gitCommit() -> String {

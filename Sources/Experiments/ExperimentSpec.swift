@@ -14,6 +14,9 @@ public struct ExperimentSpec: Sendable {
     /// The runs train the same model on the same data in different layouts: each run's loss
     /// curve is compared step by step with the first run's.
     public var compareCurves: Bool
+    /// Every training run is run once per seed (`training.seed`), as `ID-seedN`; the tables give
+    /// each run's final loss over the seeds. Empty: each run once, at its config's seed.
+    public var seeds: [UInt64]
 
     /// `megatron prepare ARGS…`, run when `creates` does not exist yet.
     public struct PrepareStep: Sendable, Codable, Equatable {
@@ -28,12 +31,17 @@ public struct ExperimentSpec: Sendable {
         public var finetuneFrom: String?
         public var evaluate: [Evaluation]
         public var paper: [String: Double]
+        /// The seed this copy of a run was expanded for (the experiment's `seeds`), recorded as `train.seed`.
+        public var seed: UInt64?
+        /// The training fields this copy of a run was expanded for (its `sweep`), recorded as `sweep.FIELD`.
+        public var settings: [String: Double] = [:]
 
         /// What a run does: train (or fine-tune) a model from a training config, or time
         /// training steps of a GPT on synthetic tokens (the `scaling` experiment).
         public enum Work: Sendable {
             case train(TrainingConfig)
             case timing(Timing)
+            case select(Selection)
         }
 
         /// The training config of a training run.
@@ -41,6 +49,41 @@ public struct ExperimentSpec: Sendable {
             if case .train(let config) = work { return config }
             return nil
         }
+
+        /// A select's first candidate's config (all candidates train the same model).
+        func selectedConfig(in runs: [RunSpec]) -> TrainingConfig? {
+            guard case .select(let selection) = work, let first = selection.candidates.first else { return nil }
+            return runs.first { $0.id == first }?.train
+        }
+    }
+
+    /// A swept run's choice: the candidate with the highest `metric` (measured on a held-out
+    /// split, RACE-M dev), whose final checkpoint alone is then evaluated on `evaluate` (test),
+    /// once. See `ExperimentRunner.select`.
+    public struct Selection: Sendable, Equatable {
+        public var candidates: [String]
+        public var metric: String
+        public var evaluate: [Evaluation]
+
+        public init(candidates: [String], metric: String, evaluate: [Evaluation]) {
+            self.candidates = candidates
+            self.metric = metric
+            self.evaluate = evaluate
+        }
+    }
+
+    /// Every combination of the swept values, the first field varying slowest; one empty
+    /// combination when nothing is swept.
+    static func combinations(_ sweep: [(field: String, values: [Double])]) -> [[(field: String, value: Double)]] {
+        sweep.reduce([[]]) { partial, axis in
+            partial.flatMap { combination in axis.values.map { combination + [(field: axis.field, value: $0)] } }
+        }
+    }
+
+    /// A run's `select` object as written.
+    struct SelectKeys: Decodable {
+        var metric: String?
+        var evaluate: [Evaluation]?
     }
 
     /// A timed run: `megatron bench train`'s sizes, untimed warmup steps, then timed steps
@@ -99,7 +142,7 @@ public struct ExperimentSpec: Sendable {
             throw ExperimentError.malformedSpec(path: path, reason: "not a JSON object")
         }
         var problems: [String] = []
-        let known: Set<String> = ["name", "description", "shrunk", "prepare", "runs", "compare_curves"]
+        let known: Set<String> = ["name", "description", "shrunk", "prepare", "runs", "compare_curves", "seeds"]
         problems += root.keys.filter { !known.contains($0) }.sorted().map { "unknown key \($0)" }
         func decode<V: Decodable>(_ type: V.Type, _ value: Any?, _ key: String) -> V? {
             guard let value, let json = try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed) else {
@@ -116,10 +159,12 @@ public struct ExperimentSpec: Sendable {
         let shrunk = decode([String].self, root["shrunk"] ?? [String](), "shrunk") ?? []
         let prepare = decode([PrepareStep].self, root["prepare"] ?? [Any](), "prepare") ?? []
         let compareCurves = decode(Bool.self, root["compare_curves"] ?? false, "compare_curves") ?? false
+        let seeds = decode([UInt64].self, root["seeds"] ?? [UInt64](), "seeds") ?? []
+        if Set(seeds).count != seeds.count { problems.append("seeds repeats a seed: \(seeds)") }
         var runs: [RunSpec] = []
         for (i, entry) in ((root["runs"] as? [[String: Any]]) ?? []).enumerated() {
             let key = "runs[\(i)]"
-            let runKeys: Set<String> = ["id", "train", "timing", "finetune_from", "evaluate", "paper"]
+            let runKeys: Set<String> = ["id", "train", "timing", "finetune_from", "evaluate", "paper", "sweep", "select"]
             problems += entry.keys.filter { !runKeys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
             let id = decode(String.self, entry["id"], "\(key).id") ?? "run\(i)"
             let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
@@ -134,28 +179,57 @@ public struct ExperimentSpec: Sendable {
                 }
                 continue
             }
-            // Checkpoints go to checkpoints/NAME/ID unless the run says otherwise: the runner
-            // resumes from there and evaluates the final one.
-            var train: TrainingConfig?
-            if var section = entry["train"] as? [String: Any] {
-                if var training = section["training"] as? [String: Any], training["checkpoint_dir"] == nil {
-                    training["checkpoint_dir"] = "checkpoints/\(root["name"] as? String ?? "unnamed")/\(id)"
-                    section["training"] = training
+            // A sweep trains one run per combination of its training fields' values, as
+            // ID-FIELDVALUE…; a select then picks one of them (see Selection).
+            let sweepFields = decode([String: [Double]].self, entry["sweep"] ?? [String: [Double]](), "\(key).sweep") ?? [:]
+            let sweep = sweepFields.keys.sorted().map { (field: $0, values: sweepFields[$0]!) }
+            for axis in sweep where !axis.field.hasPrefix("training.") || axis.field.dropFirst("training.".count).contains(".")
+                || axis.values.isEmpty {
+                problems.append("\(key).sweep: \(axis.field) must be training.FIELD with at least one value")
+            }
+            let select = entry["select"].flatMap { decode(SelectKeys.self, $0, "\(key).select") }
+            var candidates: [String] = []
+            for combination in Self.combinations(sweep) {
+                let runID = id + combination.map { "-\($0.field.dropFirst("training.".count))\(formatSetting($0.value))" }.joined()
+                // Checkpoints go to checkpoints/NAME/ID unless the run says otherwise: the runner
+                // resumes from there and evaluates the final one.
+                guard var section = entry["train"] as? [String: Any] else {
+                    problems.append("\(key) needs a train (or timing) object")
+                    break
                 }
+                var training = section["training"] as? [String: Any] ?? [:]
+                for (field, value) in combination { training[String(field.dropFirst("training.".count))] = value }
+                if training["checkpoint_dir"] == nil || !sweep.isEmpty {
+                    let base = training["checkpoint_dir"] as? String ?? "checkpoints/\(root["name"] as? String ?? "unnamed")/\(id)"
+                    training["checkpoint_dir"] = base + String(runID.dropFirst(id.count))
+                }
+                section["training"] = training
                 do {
                     let json = try JSONSerialization.data(withJSONObject: section)
-                    train = try TrainingConfig.decode(json, source: "\(path) \(key).train")
+                    let train = try TrainingConfig.decode(json, source: "\(path) \(key).train")
+                    runs.append(RunSpec(id: runID, work: .train(train), finetuneFrom: from, evaluate: evaluate,
+                                        paper: select == nil ? paper : [:],
+                                        settings: Dictionary(uniqueKeysWithValues: combination.map { ($0.field, $0.value) })))
+                    candidates.append(runID)
                 } catch {
                     problems.append("\(error)")
                 }
-            } else {
-                problems.append("\(key) needs a train (or timing) object")
             }
-            if let train {
-                runs.append(RunSpec(id: id, work: .train(train), finetuneFrom: from, evaluate: evaluate, paper: paper))
+            if let select {
+                guard let metric = select.metric, let evaluations = select.evaluate else {
+                    problems.append("\(key).select needs a metric and an evaluate list")
+                    continue
+                }
+                runs.append(RunSpec(id: "\(id)-selected", work: .select(Selection(candidates: candidates, metric: metric,
+                                                                                   evaluate: evaluations)),
+                                    finetuneFrom: nil, evaluate: evaluations, paper: paper))
             }
         }
         if root["runs"] == nil { problems.append("runs is missing") }
+        if !seeds.isEmpty && runs.contains(where: { if case .select = $0.work { true } else { false } }) {
+            problems.append("seeds and a run's select do not combine: select among one seed's runs")
+        }
+        if !seeds.isEmpty { runs = Self.expanded(runs, seeds: seeds) }
         for run in runs {
             if let from = run.finetuneFrom, !runs.contains(where: { $0.id == from && $0.train != nil }) {
                 problems.append("\(run.id).finetune_from names no training run: \(from)")
@@ -164,13 +238,38 @@ public struct ExperimentSpec: Sendable {
                 if e.data.isEmpty || (e.data.count > 1 && !e.task.takesSeveralFiles) {
                     problems.append("\(run.id).evaluate: \(e.task.rawValue) takes \(e.task.takesSeveralFiles ? "one or more files" : "one file"), got \(e.data.count)")
                 }
-                if run.train.map({ $0.model.family != e.task.family }) ?? false {
-                    problems.append("\(run.id).evaluate: \(e.task.rawValue) evaluates a \(e.task.family.rawValue) model, the run trains \(run.train!.model.family.rawValue)")
+                if let family = (run.train ?? run.selectedConfig(in: runs))?.model.family, family != e.task.family {
+                    problems.append("\(run.id).evaluate: \(e.task.rawValue) evaluates a \(e.task.family.rawValue) model, the run trains \(family.rawValue)")
                 }
             }
         }
         if !problems.isEmpty { throw ExperimentError.malformedSpec(path: path, reason: problems.joined(separator: "; ")) }
         return ExperimentSpec(name: name, description: description, shrunk: shrunk, prepare: prepare, runs: runs,
-                              compareCurves: compareCurves)
+                              compareCurves: compareCurves, seeds: seeds)
     }
+
+    /// Each training run once per seed, in run order then seed order, as `ID-seedN` with its
+    /// own checkpoint folder; a fine-tuning run starts from the same seed's pretraining. Timed
+    /// runs stay single.
+    static func expanded(_ runs: [RunSpec], seeds: [UInt64]) -> [RunSpec] {
+        let trained = Set(runs.filter { $0.train != nil }.map(\.id))
+        return runs.flatMap { run -> [RunSpec] in
+            guard case .train(let config) = run.work else { return [run] }
+            return seeds.map { seed in
+                var copy = run, seeded = config
+                copy.id = "\(run.id)-seed\(seed)"
+                copy.seed = seed
+                seeded.training.seed = seed
+                seeded.training.checkpointDirectory = config.training.checkpointDirectory.map { "\($0)-seed\(seed)" }
+                copy.work = .train(seeded)
+                copy.finetuneFrom = run.finetuneFrom.map { trained.contains($0) ? "\($0)-seed\(seed)" : $0 }
+                return copy
+            }
+        }
+    }
+}
+
+/// A swept value as a run id shows it: 360, 0.0001, 3e-05.
+func formatSetting(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : "\(value)"
 }

@@ -56,9 +56,28 @@ public struct ResultTables {
 
     func columns(_ record: RunRecord) -> [String] {
         let keys = Set(record.runs.flatMap(\.metrics.keys))
-        let ours = ScalingColumns.sorted(keys.filter { !$0.hasPrefix("paper.") })
+        var ours = ScalingColumns.sorted(keys.filter { !$0.hasPrefix("paper.") })
+        if let rate = ours.firstIndex(of: "train.model_tflops") { ours.insert(Self.percentOfPeak, at: rate + 1) }
         let paper = ScalingColumns.sorted(keys.filter { $0.hasPrefix("paper.") })
         return ours + paper
+    }
+
+    /// The column that reads a run's model FLOP/s against the GEMM peak its machine measured at
+    /// the run's start, so runs on different machines compare; not a recorded metric.
+    static let percentOfPeak = "train.percent_of_gemm_peak"
+
+    /// A run's value in `column`: the recorded metric, or for `percentOfPeak` the percentage
+    /// (nil where the run recorded no model FLOP/s or its record predates the peak).
+    func value(_ run: RunResult, _ column: String) -> Double? {
+        guard column == Self.percentOfPeak else { return run.metrics[column] }
+        guard let tflops = run.metrics["train.model_tflops"], let peak = run.machine?.gemmPeakGFLOPs, peak > 0 else { return nil }
+        return 100 * tflops * 1e3 / peak
+    }
+
+    /// `value` as the README shows it: a dash where the run's FLOP/s have no peak to be read against.
+    func cell(_ run: RunResult, _ column: String) -> String {
+        if let number = value(run, column) { return formatNumber(number) }
+        return column == Self.percentOfPeak && run.metrics["train.model_tflops"] != nil ? "—" : ""
     }
 
     func section(_ record: RunRecord) -> [String] {
@@ -69,9 +88,10 @@ public struct ResultTables {
         lines.append("| run | " + cols.joined(separator: " | ") + " |")
         lines.append("|---|" + cols.map { _ in "---:" }.joined(separator: "|") + "|")
         for run in record.runs {
-            lines.append("| \(run.id) | " + cols.map { run.metrics[$0].map(formatNumber) ?? "" }.joined(separator: " | ") + " |")
+            lines.append("| \(run.id) | " + cols.map { cell(run, $0) }.joined(separator: " | ") + " |")
         }
         lines.append("")
+        lines += SeedSpread(record: record).lines
         let skipped = record.runs.filter { $0.skipped != nil }
         if !skipped.isEmpty {
             lines.append("Not runnable on this machine (the paper's figures kept): "
@@ -102,7 +122,7 @@ public struct ResultTables {
         let cols = columns(record)
         var rows = [(["run"] + cols).joined(separator: ",")]
         for run in record.runs {
-            rows.append(([run.id] + cols.map { run.metrics[$0].map { "\($0)" } ?? "" }).joined(separator: ","))
+            rows.append(([run.id] + cols.map { value(run, $0).map { "\($0)" } ?? "" }).joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -116,9 +136,10 @@ public struct ResultTables {
     }
 }
 
-/// Four significant digits, no exponent for ordinary magnitudes.
+/// Four significant digits, no exponent for ordinary magnitudes; a diverged run's "nan" or "inf" as is.
 func formatNumber(_ x: Double) -> String {
     if x == 0 { return "0" }
+    if !x.isFinite { return "\(x)" }
     if x == x.rounded() && abs(x) < 1e9 { return String(Int(x)) }
     if abs(x) >= 1e6 || abs(x) < 1e-3 { return String(format: "%.3e", x) }
     let digits = Swift.max(0, 3 - Int(floor(log10(abs(x)))))

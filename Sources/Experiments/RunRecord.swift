@@ -39,7 +39,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
             throw ExperimentError.unreadable(path: path, reason: error.localizedDescription)
         }
         do {
-            return try JSONDecoder().decode(RunRecord.self, from: data)
+            return try recordDecoder().decode(RunRecord.self, from: data)
         } catch {
             throw ExperimentError.malformedRecord(path: path, reason: "\(error)")
         }
@@ -67,6 +67,9 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// Evaluations repeated later from the run's final checkpoint (`megatron run NAME
     /// --reevaluate TASK`), whose metrics replaced the first ones; in the order they ran.
     public var reevaluations: [Reevaluation]?
+    /// The machine the run ran on, with the GEMM peak measured at the start of its sitting: its
+    /// model FLOP/s are read as a fraction of that peak. Nil in records made before it was kept.
+    public var machine: MachineDescription?
 
     public init(id: String, config: String, metrics: [String: Double], lossCurve: [[Double]], wallSeconds: Double,
                 skipped: String? = nil) {
@@ -95,10 +98,25 @@ public struct Reevaluation: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes `value` as sorted, pretty JSON, atomically.
+/// A diverged run's NaN or infinite loss, as records write it (JSON has no such numbers).
+let nonFiniteNames = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+/// Reads records and kept runs, non-finite numbers included.
+func recordDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+        positiveInfinity: nonFiniteNames.positiveInfinity, negativeInfinity: nonFiniteNames.negativeInfinity,
+        nan: nonFiniteNames.nan)
+    return decoder
+}
+
+/// Writes `value` as sorted, pretty JSON, atomically; a non-finite number as a string ("nan").
 func writeJSON<V: Encodable>(_ value: V, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: nonFiniteNames.positiveInfinity, negativeInfinity: nonFiniteNames.negativeInfinity,
+        nan: nonFiniteNames.nan)
     try writeAtomically(try encoder.encode(value), to: path)
 }
 

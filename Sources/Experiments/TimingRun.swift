@@ -18,10 +18,7 @@ extension ExperimentRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let config = String(decoding: try encoder.encode(s), as: UTF8.self)
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard s.ranks * s.threads <= cores else {
-            let reason = "tp \(s.tp) × dp \(s.dp) × \(s.threads) thread\(s.threads == 1 ? "" : "s") needs \(s.ranks * s.threads) cores, "
-                + "the machine has \(cores)"
+        if let reason = Self.unhostable(run) {
             log("\(run.id): skipped, \(reason)")
             return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [], wallSeconds: 0, skipped: reason)
         }
@@ -37,6 +34,15 @@ extension ExperimentRunner {
                                    metrics["timing.model_tflops_per_rank"]! * 1e3))
         return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [],
                          wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// Why this machine cannot host `run` (a timing run needing more cores than it has), or nil.
+    static func unhostable(_ run: ExperimentSpec.RunSpec) -> String? {
+        guard case .timing(let timing) = run.work else { return nil }
+        let s = timing.sizes, cores = ProcessInfo.processInfo.activeProcessorCount
+        guard s.ranks * s.threads > cores else { return nil }
+        return "tp \(s.tp) × dp \(s.dp) × \(s.threads) thread\(s.threads == 1 ? "" : "s") needs \(s.ranks * s.threads) cores, "
+            + "the machine has \(cores)"
     }
 
     /// Each timed run with `timing.efficiency`: its model FLOP/s per rank over that of the first

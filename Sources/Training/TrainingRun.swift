@@ -172,6 +172,9 @@ public struct TrainingRun: Sendable {
                            interval: t.checkpointInterval,
                            model: CheckpointModelInfo(configJSON: configJSON, paddedVocabSize: paddedVocab))
         }
+        if grid.worldRank == 0, let plan {
+            for file in try plan.directory.removeStalePartials() { log("removed \(file), left by a write killed mid-way") }
+        }
         if grid.worldRank == 0 {
             log("training \(config.model.family.rawValue): \(config.model.layers) layers, hidden \(config.model.hidden), "
                 + "tp \(t.tensorParallel) × dp \(t.dataParallel), \(model.parameters.values.count) parameter elements per rank, "

@@ -11,13 +11,13 @@ struct Eval: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a checkpoint: WikiText-103 perplexity, LAMBADA accuracy or RACE accuracy, at any tp × dp.",
         discussion: """
-            The model is built from the config and padded vocabulary the checkpoint records, so a
-            checkpoint written at any tp × dp evaluates at any other with the same metrics.
-            wikitext103 and lambada take a GPT checkpoint and one --data file (`megatron prepare
-            wikitext --split eval`, `megatron prepare lambada`); race takes a BERT checkpoint
-            fine-tuned by `megatron finetune race` and one or more RACE files (dev, test), and
-            reports each file's accuracy and the overall Σcorrect / Σquestions. Long evaluations
-            print a progress line (done/total, rate, ETA) every five seconds. Under mpirun, with
+            The model is built from the config and padded vocabulary the checkpoint records, so a \
+            checkpoint written at any tp × dp evaluates at any other with the same metrics. \
+            wikitext103 and lambada take a GPT checkpoint and one --data file (`megatron prepare \
+            wikitext --split eval`, `megatron prepare lambada`); race takes a BERT checkpoint \
+            fine-tuned by `megatron finetune race` and one or more RACE files (dev, test), and \
+            reports each file's accuracy and the overall Σcorrect / Σquestions. Long evaluations \
+            print a progress line (done/total, rate, ETA) every five seconds. Under mpirun, with \
             --backend mpi, the tp × dp ranks are the job's processes and rank 0 prints.
             """)
 

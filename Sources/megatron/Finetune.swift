@@ -15,14 +15,14 @@ struct FinetuneRACE: ParsableCommand {
         commandName: "race",
         abstract: "Fine-tune a BERT checkpoint with the multiple-choice head on RACE; report accuracy per file and overall.",
         discussion: """
-            The model is the checkpoint's (its recorded config) at the RACE file's sequence length;
-            the encoder starts from the checkpoint's weights, the head from its initialisation.
-            Defaults follow experiments/bert-race.json: 2 epochs of 8-question batches, lr 1e-4
-            with 6 % warmup and cosine decay, weight decay 0.1, clipping at 1. Any other training
-            key: --set training.KEY=VALUE (as `megatron train`). Checkpoints go to --out; an
-            interrupted run continues from there. Only RACE-M is prepared here (`megatron prepare
-            race --split train|dev|test`), so the accuracies are RACE-M's, not the paper's RACE
-            (middle + high). Under mpirun, with --backend mpi, the tp × dp ranks are the job's
+            The model is the checkpoint's (its recorded config) at the RACE file's sequence length; \
+            the encoder starts from the checkpoint's weights, the head from its initialisation. \
+            Defaults follow experiments/bert-race.json: 2 epochs of 8-question batches, lr 1e-4 \
+            with 6 % warmup and cosine decay, weight decay 0.1, clipping at 1. Any other training \
+            key: --set training.KEY=VALUE (as `megatron train`). Checkpoints go to --out; an \
+            interrupted run continues from there. Only RACE-M is prepared here (`megatron prepare \
+            race --split train|dev|test`), so the accuracies are RACE-M's, not the paper's RACE \
+            (middle + high). Under mpirun, with --backend mpi, the tp × dp ranks are the job's \
             processes and rank 0 prints.
             """)
 

@@ -7,10 +7,10 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a named experiment (experiments/NAME.json): prepare, train, evaluate, record, tabulate.",
         discussion: """
-            Results go to results/NAME/run.json and results/README.md. An interrupted run picks up
-            where it stopped: finished runs are kept (results/NAME/runs/), unfinished ones resume
-            from their newest checkpoint (checkpoints/NAME/). Delete those folders to start over.
-            --reevaluate TASK… trains nothing: it evaluates the finished runs again from their final
+            Results go to results/NAME/run.json and results/README.md. An interrupted run picks up \
+            where it stopped: finished runs are kept (results/NAME/runs/), unfinished ones resume \
+            from their newest checkpoint (checkpoints/NAME/). Delete those folders to start over. \
+            --reevaluate TASK… trains nothing: it evaluates the finished runs again from their final \
             checkpoints on those tasks only and updates their records (for a new metric or a fix).
             """)
 

@@ -9,12 +9,12 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train a model from a JSON training config (tp × dp ranks as threads, or under mpirun).",
         discussion: """
-            The config has a "model" and a "training" section (see Sources/Training/Config). Any
-            field can be overridden: --set training.lr=3e-4 --set model.hidden_dropout=0 (the value
-            is read as JSON, else as a string); overrides are checked exactly as the file is, and
-            every problem is reported at once. --resume DIR continues from the newest checkpoint in
-            DIR: parameters, optimizer moments, step, data position and loss curve.
-            --recompute-activations keeps only each layer's input between forward and backward and
+            The config has a "model" and a "training" section (see Sources/Training/Config). Any \
+            field can be overridden: --set training.lr=3e-4 --set model.hidden_dropout=0 (the value \
+            is read as JSON, else as a string); overrides are checked exactly as the file is, and \
+            every problem is reported at once. --resume DIR continues from the newest checkpoint in \
+            DIR: parameters, optimizer moments, step, data position and loss curve. \
+            --recompute-activations keeps only each layer's input between forward and backward and \
             runs the layer's forward again in backward: the same losses, less activation memory.
             """)
 

@@ -57,3 +57,41 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"))
     }
 }
+
+@Suite struct GEMMPeakColumnTests {
+    /// A run's model FLOP/s read against the peak its machine measured at the run's start; a
+    /// run recorded before records kept the peak shows a dash, not a number from another machine.
+    @Test func modelFLOPsAreShownAsAPercentOfTheRunsOwnPeak() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peak-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var measured = RunResult(id: "new", config: "{}", metrics: ["train.model_tflops": 0.025], lossCurve: [], wallSeconds: 1)
+        measured.machine = MachineDescription(cpu: "Test CPU", cores: 2, memoryGiB: 4, os: "Linux", openBLASCore: "Zen",
+                                              gemmPeakGFLOPs: 125, gemmPeakMethod: "test")
+        let old = RunResult(id: "old", config: "{}", metrics: ["train.model_tflops": 0.03], lossCurve: [], wallSeconds: 1)
+        let untimed = RunResult(id: "eval-only", config: "{}", metrics: ["lambada.accuracy": 0.5], lossCurve: [], wallSeconds: 1)
+        let record = RunRecord(experiment: "peaks", command: "megatron run peaks", gitCommit: "abc", machine: measured.machine!,
+                               date: "2026-12-01T00:00:00Z", wallSeconds: 3, runs: [measured, old, untimed], shrunk: [])
+        try record.save("\(folder)/peaks/run.json")
+        try ResultTables(resultsDirectory: folder).write()
+        let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
+        #expect(page.contains("| run | lambada.accuracy | train.model_tflops | train.percent_of_gemm_peak |"))
+        #expect(page.contains("| new |  | 0.02500 | 20 |"))
+        #expect(page.contains("| old |  | 0.03000 | — |"))
+        #expect(page.contains("| eval-only | 0.5000 |  |  |"))
+        #expect(page.contains("OpenBLAS Zen kernels, GEMM peak 125 GFLOP/s at the run's start"))
+        let csv = try String(contentsOfFile: "\(folder)/peaks/results.csv", encoding: .utf8)
+        #expect(csv.contains("new,,0.025,20.0"))
+        #expect(csv.contains("old,,0.03,\n"))
+    }
+
+    /// Records written before the machine carried its peak decode, and encode back unchanged.
+    @Test func oldRecordsWithoutAPeakStillRead() throws {
+        let json = #"{"cpu": "Old CPU", "cores": 2, "memoryGiB": 8, "os": "Linux"}"#
+        let machine = try JSONDecoder().decode(MachineDescription.self, from: Data(json.utf8))
+        #expect(machine.gemmPeakGFLOPs == nil && machine.openBLASCore == nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(machine), as: UTF8.self)
+                == #"{"cores":2,"cpu":"Old CPU","memoryGiB":8,"os":"Linux"}"#)
+    }
+}

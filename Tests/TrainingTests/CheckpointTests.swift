@@ -102,4 +102,21 @@ import Training
         }
         #expect(path == foreign)
     }
+
+    /// A write killed mid-way leaves `.checkpoint-N.h5.partial-PID`: pruning removes it once its
+    /// process is gone, and leaves a write still going on in a live process alone.
+    @Test func pruningRemovesTheTemporaryFilesOfWritesKilledMidWay() throws {
+        let directory = CheckpointDirectory(path: Fixtures.temporaryDirectory(), keep: 1)
+        defer { try? FileManager.default.removeItem(atPath: directory.path) }
+        try directory.create()
+        // Above Linux's largest PID (2^22), so no process has it.
+        let killed = directory.path + "/.checkpoint-00000004.h5.partial-99999999"
+        let live = directory.path + "/.checkpoint-00000006.h5.partial-\(getpid())"
+        let unrelated = directory.path + "/.notes.partial-99999999"
+        for file in [killed, live, unrelated] { _ = FileManager.default.createFile(atPath: file, contents: Data([1])) }
+        #expect(try directory.stalePartials() == [killed])
+        try directory.prune()
+        #expect(!FileManager.default.fileExists(atPath: killed))
+        #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: unrelated))
+    }
 }

@@ -49,17 +49,12 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         .invalidArguments(group: group.label, rank: rank, call: call, reason: reason)
     }
 
-    /// The balanced block of `count` elements rank `r` reduces.
-    private func block(_ r: Int, of count: Int) -> Range<Int> {
-        (r * count / size)..<((r + 1) * count / size)
-    }
-
     public func allReduce<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReduceOp) throws {
         let call = CollectiveCall(op: .allReduce, reduce: op, dtype: T.dtypeName, count: buffer.count)
         sequence += 1
         if size > 1 {
             let postings = try arrive(.init(call: call, output: UnsafeMutableRawPointer(buffer.baseAddress)))
-            let mine = block(rank, of: buffer.count)
+            let mine = balancedBlock(rank, of: buffer.count, parts: size)
             if !mine.isEmpty {
                 let buffers = postings.map { $0.output!.assumingMemoryBound(to: T.self) + mine.lowerBound }
                 reduceElementwise(buffers.map { UnsafePointer($0) }, count: mine.count, op: op,

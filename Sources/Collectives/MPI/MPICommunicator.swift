@@ -10,6 +10,13 @@ import Glibc
 /// non-blocking all-gather, polled against the timeout), so a mismatched call or a rank that
 /// never arrives throws the same errors the in-process engine does instead of hanging inside
 /// MPI. A rank that dies ends the job: mpirun stops the other processes.
+///
+/// Reductions do not use MPI's own (whose summation order is the library's choice, and differs
+/// between transports and rank counts): each rank receives its block of every rank's buffer
+/// (all-to-all), sums them in rank order with the in-process engine's kernel, and the blocks
+/// are gathered back (small buffers are gathered whole and reduced by every rank). The traffic is
+/// a ring all-reduce's, 2(n−1)/n of the buffer per rank, and both engines give bit-identical
+/// results, so a run trains to the same checkpoint under either.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     let handle: MPI_Comm
     let label: GroupLabel
@@ -19,6 +26,14 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// Seconds a rank waits in the call exchange for its peers; splits inherit it.
     public var timeout: Double
     private var sequence = 0
+    /// Every rank's block of the buffer being reduced, grown to the largest reduction so far.
+    private var received = UnsafeMutableRawPointer.allocate(byteCount: 0, alignment: 64)
+    private var receivedBytes = 0
+    private static let chunkBytes = 16 << 10
+    /// All-reduces of up to this many elements gather whole buffers: a loss, a norm, a flag,
+    /// where a round's latency outweighs the n-fold traffic.
+    private static let gatheredReductionLimit = 1024
+    private let chunk = UnsafeMutableRawPointer.allocate(byteCount: MPICommunicator.chunkBytes, alignment: 64)
 
     init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
         self.handle = handle
@@ -36,6 +51,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         MPI_Finalized(&finalized)
         var comm: MPI_Comm? = handle
         if finalized == 0 { MPI_Comm_free(&comm) }
+        received.deallocate()
+        chunk.deallocate()
     }
 
     public var name: String { label.name }
@@ -47,9 +64,28 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let type = try datatype(T.self, call)
         let count = try int32(buffer.count, call)
         try agree(on: call)
-        try MPIRuntime.check(
-            MPI_Allreduce(UnsafeRawPointer(cmpi_in_place()), buffer.baseAddress, count, type, mpiOp(op), handle),
-            "MPI_Allreduce")
+        if size > 1 && buffer.count > 0 && buffer.count <= Self.gatheredReductionLimit {
+            // Small: one round instead of two; every rank reduces the whole buffer, in rank order.
+            let incoming = receiveBuffer(T.self, count: size * buffer.count)
+            try MPIRuntime.check(
+                MPI_Allgather(buffer.baseAddress, count, type, incoming, count, type, handle), "MPI_Allgather")
+            reduceInRankOrder(incoming, count: buffer.count, op: op, into: buffer.baseAddress!)
+        } else if size > 1 && buffer.count > 0 {
+            let blocks = (0..<size).map { balancedBlock($0, of: buffer.count, parts: size) }
+            let mine = blocks[rank]
+            let counts = blocks.map { Int32($0.count) }, offsets = blocks.map { Int32($0.lowerBound) }
+            let blocksOfMine = (0..<size).map { Int32($0 * mine.count) }
+            let incoming = receiveBuffer(T.self, count: size * mine.count)
+            try MPIRuntime.check(
+                MPI_Alltoallv(buffer.baseAddress, counts, offsets, type, incoming,
+                              Array(repeating: Int32(mine.count), count: size), blocksOfMine, type, handle),
+                "MPI_Alltoallv")
+            reduceInRankOrder(incoming, count: mine.count, op: op, into: buffer.baseAddress! + mine.lowerBound)
+            try MPIRuntime.check(
+                MPI_Allgatherv(UnsafeRawPointer(cmpi_in_place()), 0, type, buffer.baseAddress, counts, offsets,
+                               type, handle),
+                "MPI_Allgatherv")
+        }
         counters.record(.allReduce, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
     }
 
@@ -82,22 +118,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let type = try datatype(T.self, call)
         let count = try int32(output.count, call)
         try agree(on: call)
-        // MPI forbids overlapping buffers: reduce into a separate block when the output lies in the input.
-        let overlaps = output.count > 0
-            && UnsafePointer(output.baseAddress!) < input.baseAddress! + input.count
-            && input.baseAddress! < UnsafePointer(output.baseAddress! + output.count)
-        if overlaps {
-            var reduced = [T](repeating: 0, count: output.count)
-            try reduced.withUnsafeMutableBufferPointer { reduced in
-                try MPIRuntime.check(
-                    MPI_Reduce_scatter_block(input.baseAddress, reduced.baseAddress, count, type, mpiOp(op), handle),
-                    "MPI_Reduce_scatter_block")
-                output.baseAddress!.update(from: reduced.baseAddress!, count: output.count)
-            }
-        } else {
+        if size > 1 && output.count > 0 {
+            let incoming = receiveBuffer(T.self, count: input.count)
             try MPIRuntime.check(
-                MPI_Reduce_scatter_block(input.baseAddress, output.baseAddress, count, type, mpiOp(op), handle),
-                "MPI_Reduce_scatter_block")
+                MPI_Alltoall(input.baseAddress, count, type, incoming, count, type, handle), "MPI_Alltoall")
+            reduceInRankOrder(incoming, count: output.count, op: op, into: output.baseAddress!)
+        } else if size == 1 && output.count > 0 && UnsafePointer(output.baseAddress!) != input.baseAddress! {
+            output.baseAddress!.update(from: input.baseAddress!, count: output.count)
         }
         counters.record(.reduceScatter, group: name, elements: input.count, elementSize: MemoryLayout<T>.stride)
     }
@@ -176,6 +203,27 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
+    /// Room for `count` elements received from the peers, kept for the next reduction.
+    private func receiveBuffer<T>(_: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let bytes = count * MemoryLayout<T>.stride
+        if bytes > receivedBytes {
+            received.deallocate()
+            received = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            receivedBytes = bytes
+        }
+        return received.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// Sums (or maxes) the `size` consecutive blocks of `count` elements in `incoming`, rank 0's
+    /// first, into `target`: the in-process engine's order and kernel.
+    private func reduceInRankOrder<T: TensorScalar>(
+        _ incoming: UnsafeMutablePointer<T>, count: Int, op: ReduceOp, into target: UnsafeMutablePointer<T>
+    ) {
+        guard count > 0 else { return }
+        reduceElementwise((0..<size).map { UnsafePointer(incoming + $0 * count) }, count: count, op: op,
+                          into: [target], scratch: chunk, scratchBytes: Self.chunkBytes)
+    }
+
     private func invalid(_ call: CollectiveCall, _ reason: String) -> CollectiveError {
         .invalidArguments(group: label, rank: rank, call: call, reason: reason)
     }
@@ -191,13 +239,6 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             throw invalid(call, "\(count) elements exceed MPI's Int32 count; split the buffer")
         }
         return value
-    }
-
-    private func mpiOp(_ op: ReduceOp) -> MPI_Op {
-        switch op {
-        case .sum: cmpi_sum()
-        case .max: cmpi_max()
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 import CMPI
+import TensorCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,9 +47,14 @@ public enum MPIRuntime {
     }
 
     /// A communicator over all processes of the MPI job (a duplicate of `MPI_COMM_WORLD`, so its
-    /// traffic never mixes with another library's).
+    /// traffic never mixes with another library's). Sets this process's threads as the in-process
+    /// engine sets a rank thread's: its share of the machine's cores for the kernels, and OpenBLAS
+    /// on one thread when the machine hosts several ranks, so both engines compute the same bits.
     public static func world(timeout: Double = InProcessWorld.defaultTimeout) throws -> MPICommunicator {
         try initialize()
+        let local = try processesOnThisMachine()
+        ComputeThreads.set(Swift.max(1, ComputeThreads.available / local))
+        if local > 1 { BLASThreads.set(1) }
         var duplicate = cmpi_comm_null()
         try check(MPI_Comm_dup(cmpi_comm_world(), &duplicate), "MPI_Comm_dup")
         var size: Int32 = 0
@@ -56,6 +62,17 @@ public enum MPIRuntime {
         return try MPICommunicator(
             handle: duplicate!, label: GroupLabel(name: "world", worldRanks: Array(0..<Int(size))),
             timeout: timeout, counters: CommunicationCounters())
+    }
+
+    /// How many processes of the job share this machine (its shared-memory node).
+    static func processesOnThisMachine() throws -> Int {
+        var node = cmpi_comm_null()
+        try check(MPI_Comm_split_type(cmpi_comm_world(), cmpi_comm_type_shared(), 0, cmpi_info_null(), &node),
+                  "MPI_Comm_split_type")
+        defer { MPI_Comm_free(&node) }
+        var size: Int32 = 0
+        try check(MPI_Comm_size(node, &size), "MPI_Comm_size")
+        return Int(size)
     }
 
     /// Ends every process of the job with `code`: what a rank does after an error its peers cannot

@@ -158,10 +158,11 @@ func horizontalMax<T: TensorScalar>(_ v: SIMD8<T>) -> T {
 @inlinable
 func rowGrain(_ width: Int) -> Int { Swift.max(1, (1 << 15) / Swift.max(width, 1)) }
 
-/// Like `parallelChunks`, but each chunk also gets its own zeroed scratch of `width` elements;
-/// after all chunks finish, `combine` receives the scratches in chunk order. Column sums over
-/// rows (parameter gradients) use it: no two threads write the same memory, and the order of the
-/// final additions is fixed.
+/// Like `parallelChunks`, but each part of the rows gets its own zeroed scratch of `width`
+/// elements; after all parts finish, `combine` receives the scratches in part order. Column sums
+/// over rows (parameter gradients) use it: no two threads write the same memory, and the parts,
+/// so the order of every addition, depend only on `count` and `grain`, never on the thread count:
+/// a gradient has the same bits on any machine and under either collective engine.
 @inlinable
 func parallelPartialSums<T: TensorScalar>(
     _ count: Int, grain: Int, width: Int,
@@ -171,28 +172,34 @@ func parallelPartialSums<T: TensorScalar>(
     StepProfiler.measure(.kernels) { runPartialSums(count, grain: grain, width: width, body, combine: combine) }
 }
 
+/// At most this many partial sums: enough parts for the cores a rank gets, few enough that
+/// combining them costs little beside the rows.
+@usableFromInline let partialSumParts = 16
+
 @inlinable
 func runPartialSums<T: TensorScalar>(
     _ count: Int, grain: Int, width: Int,
     _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void,
     combine: (UnsafePointer<T>) -> Void
 ) {
-    let threads = Swift.min(ComputeThreads.current, Swift.max(1, count / Swift.max(grain, 1)))
-    let chunk = (count + threads - 1) / Swift.max(threads, 1)
-    let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(threads * width, 1))
-    scratch.initialize(repeating: 0, count: Swift.max(threads * width, 1))
+    let parts = Swift.min(partialSumParts, Swift.max(1, count / Swift.max(grain, 1)))
+    let threads = Swift.min(ComputeThreads.current, parts)
+    let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(parts * width, 1))
+    scratch.initialize(repeating: 0, count: Swift.max(parts * width, 1))
     defer { scratch.deallocate() }
     if threads <= 1 {
-        body(0..<count, scratch)
+        for p in 0..<parts { body((p * count / parts)..<((p + 1) * count / parts), scratch + p * width) }
     } else {
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable((body, scratch))
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let lo = t * chunk
-                let hi = Swift.min(count, lo + chunk)
-                if lo < hi { ComputeThreads.alone { work.value.0(lo..<hi, work.value.1 + t * width) } }
+                ComputeThreads.alone {
+                    for p in stride(from: t, to: parts, by: threads) {
+                        work.value.0((p * count / parts)..<((p + 1) * count / parts), work.value.1 + p * width)
+                    }
+                }
             }
         }
     }
-    for t in 0..<threads { combine(scratch + t * width) }
+    for p in 0..<parts { combine(scratch + p * width) }
 }

@@ -228,7 +228,10 @@ public enum Checkpoint {
         try root.setAttribute("config", model.configJSON)
         try root.setAttribute("padded_vocab_size", Int64(model.paddedVocabSize))
         try root.setAttribute("step", Int64(state.step))
-        try root.setAttribute("data_position", String(decoding: try JSONEncoder().encode(state.dataPosition), as: UTF8.self))
+        // Sorted keys: the same state writes the same bytes in every process.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try root.setAttribute("data_position", String(decoding: try encoder.encode(state.dataPosition), as: UTF8.self))
         try root.setAttribute("dropout_seed", String(state.dropoutSeed))
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectives
 import Dispatch
 import TensorCore
+import Training
 
 /// All-reduce bandwidth of the collective engines, next to what plain memory copies reach in
 /// the same run: the in-process engine's all-reduce is memory traffic, so memcpy is its ceiling.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Dispatch
+import Training
 
 /// How fast prepared data reaches training: opening a token file (HDF5 read and validation) and
 /// the GPT and BERT loaders' micro-batches, in tokens per second on one thread. Training consumes

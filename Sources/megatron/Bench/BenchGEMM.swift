@@ -1,6 +1,7 @@
 import ArgumentParser
 import CGEMMReference
 import TensorCore
+import Training
 
 /// The GEMM rate every throughput figure is divided by: sgemm at the shapes a GPT layer issues
 /// (forward X·W, dX = dY·Wᵀ, dW = Xᵀ·dY), at each thread count.

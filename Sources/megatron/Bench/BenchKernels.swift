@@ -1,5 +1,6 @@
 import ArgumentParser
 import TensorCore
+import Training
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Dispatch
 import Foundation
+import Training
 
 /// Tokenizer throughput on real text, per core: GPT-2 BPE on WikiText-103 test (line by line,
 /// with its piece cache cold and warm) and BERT WordPiece on the RACE-M test articles.

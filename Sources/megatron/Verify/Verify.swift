@@ -5,5 +5,5 @@ import ArgumentParser
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check parallel execution against serial references; exits non-zero on failure.",
-        subcommands: [VerifyCollectives.self, VerifyLayers.self, VerifyModel.self])
+        subcommands: [VerifyCollectives.self, VerifyLayers.self, VerifyModel.self, VerifyCheckpoints.self])
 }

@@ -11,8 +11,8 @@ struct VerifyCollectives: ParsableCommand {
         commandName: "collectives",
         abstract: "Check every collective against its serial definition; exits non-zero on failure.",
         discussion: """
-            In-process: runs each --world size as rank threads. MPI: run under mpirun, e.g.
-            `mpirun -np 4 megatron verify collectives --backend mpi`; --world, if given, must
+            In-process: runs each --world size as rank threads. MPI: run under mpirun, e.g. \
+            `mpirun -np 4 megatron verify collectives --backend mpi`; --world, if given, must \
             match -np.
             """)
 
@@ -44,7 +44,7 @@ struct VerifyCollectives: ParsableCommand {
         var failed = false
         for size in world.isEmpty ? [1, 2, 3, 4] : world {
             var reports = try InProcessWorld.run(worldSize: size) { comm in
-                var checks = CollectiveChecks(comm: comm, exact: true)
+                var checks = CollectiveChecks(comm: comm)
                 return try checks.run()
             }
             let late = InProcessWorld.results(worldSize: size, timeout: timeout) { comm in
@@ -72,7 +72,7 @@ struct VerifyCollectives: ParsableCommand {
             throw ExitCode.validationFailure
         }
         do {
-            var checks = CollectiveChecks(comm: comm, exact: false)
+            var checks = CollectiveChecks(comm: comm)
             var report = try checks.run()
             let probe = try comm.splitGroup(color: 0, key: comm.rank, name: "timeout-probe")
             probe.timeout = timeout

@@ -13,8 +13,8 @@ struct VerifyLayers: ParsableCommand {
         commandName: "layers",
         abstract: "Check a transformer layer stack at tp × dp against tp = dp = 1; exits non-zero on failure.",
         discussion: """
-            In-process: every --tp × --dp combination runs as rank threads. MPI: run under
-            mpirun; the combinations whose tp × dp equals the launched world size run, e.g.
+            In-process: every --tp × --dp combination runs as rank threads. MPI: run under \
+            mpirun; the combinations whose tp × dp equals the launched world size run, e.g. \
             `mpirun -np 4 megatron verify layers --backend mpi --tp 2 4 --dp 1 2`.
             """)
 

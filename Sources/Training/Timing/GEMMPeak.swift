@@ -1,17 +1,34 @@
 import TensorCore
 
 /// The sgemm rate at the shapes a GPT layer issues (forward Y = X·W, dX = dY·Wᵀ, dW = Xᵀ·dY),
-/// through `GEMM.matmul`: `bench gemm` prints it, and `bench train` divides its model FLOP/s by it.
-struct GEMMPeak {
+/// through `GEMM.matmul`: `bench gemm` prints it, `bench train` divides its model FLOP/s by it,
+/// and every experiment run records it at its start (`atRunStart`).
+public struct GEMMPeak: Sendable {
     /// Token rows M of the activations (GPT: batch × sequence).
-    var rows: [Int] = [2048, 4096]
+    public var rows: [Int] = [2048, 4096]
     /// Feature sizes used for K and N (GPT: h and 4h).
-    var features: [Int] = [768, 3072]
+    public var features: [Int] = [768, 3072]
     /// Timed repetitions per shape (the median is reported).
-    var repeats: Int = 5
+    public var repeats: Int = 5
+
+    public init(rows: [Int] = [2048, 4096], features: [Int] = [768, 3072], repeats: Int = 5) {
+        self.rows = rows
+        self.features = features
+        self.repeats = repeats
+    }
+
+    /// The quick peak a run records at its start: one shape (2048 × 768 × 768), its three passes,
+    /// a quarter of a second at ~100 GFLOP/s, so that even the smoke run can afford it.
+    public static let atRunStart = GEMMPeak(rows: [2048], features: [768], repeats: 3)
+
+    /// How `medianGFLOPs` measures, in words, for records.
+    public var method: String {
+        "sgemm median over Y = X·W, dX, dW at m \(rows.map(String.init).joined(separator: "/")), "
+            + "k and n \(features.map(String.init).joined(separator: "/")), \(BLASThreads.current) OpenBLAS thread(s)"
+    }
 
     /// Every (pass, m, k, n) the peak is the median over.
-    var shapes: [(pass: GEMMPass, m: Int, k: Int, n: Int)] {
+    public var shapes: [(pass: GEMMPass, m: Int, k: Int, n: Int)] {
         rows.flatMap { m in
             features.flatMap { k in
                 features.flatMap { n in GEMMPass.allCases.map { (pass: $0, m: m, k: k, n: n) } }
@@ -20,7 +37,7 @@ struct GEMMPeak {
     }
 
     /// The median GFLOP/s over `shapes` at the calling thread's current BLAS thread count.
-    func medianGFLOPs() -> Double {
+    public func medianGFLOPs() -> Double {
         medianOf(shapes.map { shape in
             let operands = GEMMOperands(m: shape.m, k: shape.k, n: shape.n)
             return operands.gflops(operands.seconds(shape.pass, repeats: repeats))
@@ -28,16 +45,16 @@ struct GEMMPeak {
     }
 }
 
-enum GEMMPass: String, CaseIterable {
+public enum GEMMPass: String, CaseIterable, Sendable {
     case forward, dX, dW
 }
 
 /// X [m, k], W [k, n], Y [m, n] filled with small values, for the three passes of a linear layer.
-struct GEMMOperands {
-    let m: Int, k: Int, n: Int
-    let x: Tensor<Float>, w: Tensor<Float>, y: Tensor<Float>
+public struct GEMMOperands {
+    public let m: Int, k: Int, n: Int
+    public let x: Tensor<Float>, w: Tensor<Float>, y: Tensor<Float>
 
-    init(m: Int, k: Int, n: Int) {
+    public init(m: Int, k: Int, n: Int) {
         (self.m, self.k, self.n) = (m, k, n)
         x = Tensor(zeros: [m, k])
         w = Tensor(zeros: [k, n])
@@ -47,12 +64,12 @@ struct GEMMOperands {
         }
     }
 
-    var flops: Double { 2.0 * Double(m) * Double(k) * Double(n) }
+    public var flops: Double { 2.0 * Double(m) * Double(k) * Double(n) }
 
-    func gflops(_ seconds: Double) -> Double { flops / seconds / 1e9 }
+    public func gflops(_ seconds: Double) -> Double { flops / seconds / 1e9 }
 
     /// The median seconds of one pass through `GEMM.matmul`.
-    func seconds(_ pass: GEMMPass, repeats: Int) -> Double {
+    public func seconds(_ pass: GEMMPass, repeats: Int) -> Double {
         medianSeconds(repeats: repeats) {
             switch pass {
             case .forward: GEMM.matmul(x, w, into: y)                 // Y = X·W
@@ -63,6 +80,6 @@ struct GEMMOperands {
     }
 }
 
-func medianOf(_ values: [Double]) -> Double {
+public func medianOf(_ values: [Double]) -> Double {
     values.sorted()[values.count / 2]
 }

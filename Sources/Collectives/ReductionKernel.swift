@@ -1,7 +1,8 @@
 import TensorCore
 
-/// The elementwise reduction behind allReduce and reduceScatter: combines `sources` in their
-/// order (rank 0 first) and writes the result to every destination.
+/// The elementwise reduction behind both engines' allReduce and reduceScatter: combines
+/// `sources` in their order (rank 0 first) and writes the result to every destination. Both
+/// engines call it with the ranks' blocks in rank order, so they give the same bits.
 ///
 /// Works in chunks through `scratch` so that the destinations may alias the sources and each
 /// chunk is summed once, then copied while still in cache. Each element's value depends only
@@ -28,6 +29,12 @@ func reduceElementwise<T: TensorScalar>(
         }
         start += n
     }
+}
+
+/// The balanced block of `count` elements that rank `r` of `parts` reduces in an all-reduce:
+/// both engines split the work this way, though each element's value depends only on the order.
+func balancedBlock(_ r: Int, of count: Int, parts: Int) -> Range<Int> {
+    (r * count / parts)..<((r + 1) * count / parts)
 }
 
 /// out[i] = a[i] ⊕ b[i]; `out` may be `a`. Max propagates NaN so a diverged rank is seen by all.

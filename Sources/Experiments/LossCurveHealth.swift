@@ -1,0 +1,48 @@
+/// Whether a training run diverged or stalled, read from its loss curve: what a comparison of
+/// learning rates or depths (Figure 7) must know before it reads a final loss.
+///
+/// The windows are tenths of the logged points: the first, the one around the midpoint, the last.
+public struct LossCurveHealth: Sendable, Equatable {
+    /// A loss was NaN or infinite, or the run ended above where it started: the last tenth's
+    /// mean above the lowest loss of the first tenth (a run that blows up within its first
+    /// tenth counts, its early spike does not hide it).
+    public var diverged: Bool
+    /// The second half lowered the loss by less than `stallFraction` of the midpoint loss (last
+    /// tenth's mean against the midpoint tenth's); false for a diverged run or a curve too short
+    /// (under `shortestAssessed` points) to say.
+    public var stalled: Bool
+    /// (midpoint − last) / midpoint, the second half's relative improvement; nil when not assessed.
+    public var secondHalfDrop: Double?
+
+    public static let stallFraction = 0.01
+    public static let shortestAssessed = 10
+
+    /// `losses` in step order.
+    public init(losses: [Double]) {
+        let n = losses.count
+        guard n > 0 else {
+            (diverged, stalled, secondHalfDrop) = (false, false, nil)
+            return
+        }
+        let tenth = Swift.max(1, n / 10)
+        func mean(_ range: Range<Int>) -> Double { losses[range].reduce(0, +) / Double(range.count) }
+        let first = losses[0..<tenth].min()!, last = mean((n - tenth)..<n)
+        diverged = losses.contains { !$0.isFinite } || last > first
+        guard !diverged, n >= Self.shortestAssessed else {
+            (stalled, secondHalfDrop) = (false, nil)
+            return
+        }
+        let midStart = Swift.min(n - tenth, Swift.max(0, n / 2 - tenth / 2))
+        let middle = mean(midStart..<(midStart + tenth))
+        let drop = (middle - last) / Swift.abs(middle)
+        secondHalfDrop = drop
+        stalled = drop < Self.stallFraction
+    }
+
+    /// As recorded: `train.diverged` and `train.stalled` (0 or 1), `train.second_half_drop`.
+    public var metrics: [String: Double] {
+        var metrics = ["train.diverged": diverged ? 1.0 : 0, "train.stalled": stalled ? 1.0 : 0]
+        if let secondHalfDrop { metrics["train.second_half_drop"] = secondHalfDrop }
+        return metrics
+    }
+}

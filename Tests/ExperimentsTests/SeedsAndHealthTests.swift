@@ -1,0 +1,85 @@
+import Collectives
+import Datasets
+import Experiments
+import Foundation
+import Testing
+import Training
+
+@Suite struct SeedsAndHealthTests {
+    static let tinyTraining = tinyBERTTraining(sequence: 32, trainData: "data/smoke/tiny-bert-train.h5")
+
+    /// Every training run once per seed, with its own seed, id and checkpoints; a fine-tuning run
+    /// starts from the same seed's pretraining.
+    @Test func seedsExpandEachTrainingRun() throws {
+        let spec = try loadSpec("""
+            {"name": "tiny", "description": "", "shrunk": ["tiny"], "seeds": [7, 8],
+             "runs": [{"id": "post-ln-2", "train": \(Self.tinyTraining)},
+                      {"id": "race", "finetune_from": "post-ln-2", "train": \(Self.tinyTraining)}]}
+            """)
+        #expect(spec.runs.map(\.id) == ["post-ln-2-seed7", "post-ln-2-seed8", "race-seed7", "race-seed8"])
+        #expect(spec.runs.map(\.seed) == [7, 8, 7, 8])
+        #expect(spec.runs.map { $0.train!.training.seed } == [7, 8, 7, 8])
+        #expect(spec.runs.map { $0.train!.training.checkpointDirectory! }
+                == ["checkpoints/tiny/post-ln-2-seed7", "checkpoints/tiny/post-ln-2-seed8",
+                    "checkpoints/tiny/race-seed7", "checkpoints/tiny/race-seed8"])
+        #expect(spec.runs.map(\.finetuneFrom) == [nil, nil, "post-ln-2-seed7", "post-ln-2-seed8"])
+        #expect {
+            _ = try loadSpec(#"{"name": "tiny", "description": "", "seeds": [3, 3], "runs": [{"id": "a", "train": \#(Self.tinyTraining)}]}"#)
+        } throws: { "\($0)".contains("seeds repeats a seed") }
+    }
+
+    @Test func aCurveThatRisesOrTurnsNaNDivergedOneThatFlattensStalled() {
+        let falling = (0..<40).map { 8.0 - 0.1 * Double($0) }
+        let trained = LossCurveHealth(losses: falling)
+        #expect(!trained.diverged && !trained.stalled && abs(trained.secondHalfDrop! - (6.05 - 4.25) / 6.05) < 1e-12)
+        #expect(LossCurveHealth(losses: falling + [.nan]).diverged)
+        #expect(LossCurveHealth(losses: falling.reversed()).diverged)
+        let plateau = (0..<40).map { $0 < 15 ? 8.0 - 0.1 * Double($0) : 6.5 }
+        let health = LossCurveHealth(losses: plateau)
+        #expect(!health.diverged && health.stalled && health.metrics["train.stalled"] == 1)
+        #expect(LossCurveHealth(losses: [5, 4, 3]).metrics == ["train.diverged": 0, "train.stalled": 0])
+    }
+
+    /// Real training on the tiny corpus: a sane learning rate trains, an absurd one is caught.
+    @Test func trainingAtAnAbsurdLearningRateIsRecordedAsDiverged() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("health-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = try TinyData.write(to: "\(directory)/data")
+        func health(lr: Double) throws -> LossCurveHealth {
+            let config = try TrainingConfig.decode(Data("""
+                {"model": {"family": "gpt", "layers": 2, "hidden": 32, "heads": 4, "sequence_length": 32, "max_positions": 32,
+                           "vocab_size": 657, "gelu": "tanh"},
+                 "training": {"steps": 30, "micro_batch": 2, "global_batch": 2, "lr": \(lr), "warmup_steps": 0,
+                              "clip_grad": 0, "train_data": "\(data.gptTrain)"}}
+                """.utf8))
+            let run = TrainingRun(config: config)
+            try run.validate()
+            let outcome = try InProcessWorld.run(worldSize: 1) { world in try run.run(world: world) { _ in } }[0]
+            return LossCurveHealth(losses: outcome.lossCurve.map(\.loss))
+        }
+        #expect(try !health(lr: 3e-3).diverged)
+        #expect(try health(lr: 300).diverged)
+    }
+}
+
+@Suite struct SeedSpreadTableTests {
+    @Test func tablesGiveEachRunsFinalLossOverItsSeeds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spread-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        func run(_ id: String, seed: Double, loss: Double, diverged: Double = 0) -> RunResult {
+            RunResult(id: id, config: "{}", metrics: ["train.seed": seed, "train.final_loss": loss, "train.diverged": diverged,
+                                                      "train.stalled": 0], lossCurve: [], wallSeconds: 1)
+        }
+        let record = RunRecord(experiment: "layers", command: "megatron run layers", gitCommit: "abc", machine: .current(),
+                               date: "2026-12-01T00:00:00Z", wallSeconds: 4,
+                               runs: [run("post-ln-16-seed1", seed: 1, loss: 7.5), run("post-ln-16-seed2", seed: 2, loss: 7.7),
+                                      run("pre-ln-16-seed1", seed: 1, loss: 7.25), run("pre-ln-16-seed2", seed: 2, loss: .nan, diverged: 1)],
+                               shrunk: [])
+        try record.save("\(folder)/layers/run.json")
+        try ResultTables(resultsDirectory: folder).write()
+        let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
+        #expect(page.contains("| post-ln-16 | 1, 2 | 7.600 | 7.500 | 7.700 | 0 | 0 |"))
+        #expect(page.contains("| pre-ln-16 | 1, 2 | 7.250 | 7.250 | 7.250 | 1 | 0 |"))
+        #expect(page.contains("| pre-ln-16-seed2 | 1 | nan | 2 | 0 |"))
+    }
+}
