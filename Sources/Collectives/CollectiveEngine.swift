@@ -1,3 +1,5 @@
+import TensorCore
+
 /// Which machinery carries the collectives: rank threads in this process, or MPI processes.
 public enum CollectiveEngine: String, Sendable, CaseIterable {
     case inProcess = "inprocess"
@@ -14,7 +16,8 @@ public enum CollectiveEngine: String, Sendable, CaseIterable {
 
     /// Runs `body` on every rank this process hosts and returns their results by rank: all
     /// `worldSize` ranks in-process; under MPI the one rank this process is, after checking
-    /// that mpirun started `worldSize` processes (nil accepts any number).
+    /// that mpirun started `worldSize` processes (nil accepts any number). Either way the ranks
+    /// on one host share its cores: each computes with cores ÷ ranks-on-the-host threads.
     public func run<R: Sendable>(
         worldSize: Int?, timeout: Double = InProcessWorld.defaultTimeout,
         _ body: @escaping @Sendable (any Communicator) throws -> R
@@ -27,6 +30,7 @@ public enum CollectiveEngine: String, Sendable, CaseIterable {
             if let worldSize, worldSize != world.size {
                 throw CollectiveError.worldSizeMismatch(requested: worldSize, launched: world.size)
             }
+            ComputeThreads.set(Swift.max(1, ComputeThreads.available / (try MPIRuntime.ranksOnThisHost())))
             return [try body(world)]
         }
     }

@@ -58,6 +58,19 @@ public enum MPIRuntime {
             timeout: timeout, counters: CommunicationCounters())
     }
 
+    /// How many processes of the job run on this host (those that can share memory with this
+    /// one, `MPI_COMM_TYPE_SHARED`): they share its cores.
+    public static func ranksOnThisHost() throws -> Int {
+        try initialize()
+        var local = cmpi_comm_null()
+        try check(MPI_Comm_split_type(cmpi_comm_world(), cmpi_comm_type_shared(), 0, cmpi_info_null(), &local),
+                  "MPI_Comm_split_type")
+        defer { MPI_Comm_free(&local) }
+        var size: Int32 = 0
+        try check(MPI_Comm_size(local, &size), "MPI_Comm_size")
+        return Int(size)
+    }
+
     /// Ends every process of the job with `code`: what a rank does after an error its peers cannot
     /// see, so that they do not wait in a collective for it.
     public static func abort(code: Int32) -> Never {
