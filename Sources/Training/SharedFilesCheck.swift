@@ -3,7 +3,7 @@ import Datasets
 import Foundation
 
 /// What a job spread over several hosts confirms before its first step: that every rank reads
-/// the same files rank 0 reads (same size and checksum) and sees the checkpoint directory rank 0
+/// the same files rank 0 reads (same size and SHA-256) and sees the checkpoint directory rank 0
 /// writes. Otherwise a rank whose host lacks a file fails alone, or trains on another file, while
 /// its peers wait for it in the first collective. On one host every rank sees the same files, so
 /// the check is skipped there.
@@ -58,10 +58,8 @@ public enum SharedFilesCheck {
         return hosts
     }
 
-    /// A file's size and a SHA-256 over its size and sixteen 64 KiB samples spread over it (all of
-    /// a file up to 1 MiB): cheap on a multi-gigabyte checkpoint, yet another tokenization or
-    /// another checkpoint differs in them. A directory is its newest checkpoint. "!reason" when
-    /// the file cannot be read.
+    /// A file's size and SHA-256, read in 4 MiB pieces; a directory is its newest checkpoint.
+    /// "!reason" when the file cannot be read.
     static func observe(_ path: String) -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -77,18 +75,14 @@ public enum SharedFilesCheck {
         guard let handle = FileHandle(forReadingAtPath: file) else { return "!cannot open \(file) for reading" }
         defer { try? handle.close() }
         do {
-            let size = try handle.seekToEnd()
-            let sample: UInt64 = 65_536
-            let samples: UInt64 = 16
             var hasher = SHA256()
-            hasher.update(Array(String(size).utf8))
-            let whole = size <= sample * samples
-            for offset in whole ? [0] : (0..<samples).map({ $0 * (size - sample) / (samples - 1) }) {
-                try handle.seek(toOffset: offset)
-                hasher.update(try handle.read(upToCount: Int(whole ? size : sample)) ?? Data())
+            var size = 0
+            while let piece = try handle.read(upToCount: 1 << 22), !piece.isEmpty {
+                hasher.update(piece)
+                size += piece.count
             }
             let name = file == path ? "" : "\(URL(fileURLWithPath: file).lastPathComponent), "
-            return "\(name)\(size) bytes, sampled sha256 \(hasher.finalize().prefix(16))"
+            return "\(name)\(size) bytes, sha256 \(hasher.finalize())"
         } catch {
             return "!\(error)"
         }
