@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev libhdf5-dev libopenmpi-dev openmpi-bin pkg-config)
+# iproute2 (ip netns) serves scripts/test-multinode.sh only.
+packages=(libopenblas-dev libhdf5-dev libopenmpi-dev openmpi-bin pkg-config iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,9 @@ source scripts/build-flags.sh
 swift test -c release "${SWIFT_FLAGS[@]}" "$@"
 # The MPI engine under mpirun (2 and 4 ranks), checked like the in-process one.
 scripts/test-mpi.sh
+# The MPI engine across two hosts: network namespaces on this machine (root; skipped, saying so,
+# where the machine does not allow them).
+scripts/test-multinode.sh
 # The main job end to end (prepare, train, evaluate, record), in a scratch folder so the
 # repository's results stay as committed.
 megatron="$(swift build -c release "${SWIFT_FLAGS[@]}" --show-bin-path)/megatron"

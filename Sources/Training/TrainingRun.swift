@@ -79,6 +79,13 @@ public struct TrainingRun: Sendable {
     public func run(world: any Communicator, log: @escaping (String) -> Void) throws -> Outcome {
         let t = config.training
         let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
+        let hosts = try SharedFilesCheck.confirm(world: world, files: [t.trainData] + [resume, finetuneFrom].compactMap { $0 },
+                                                 checkpointDirectory: t.checkpointDirectory)
+        let placement = HostPlacement(layout: grid.layout, hosts: hosts)
+        if grid.worldRank == 0 && placement.distinctHosts.count > 1 {
+            log(placement.summary)
+            if let warning = placement.warning { log(warning) }
+        }
         let group = TensorParallelGroup(grid.tensorParallel)
         switch config.model.family {
         case .gpt:

@@ -46,6 +46,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        try backend.confirmSharedFiles(worldSize: tp * dp, files: [checkpoint] + data)
         let evaluation = try CheckpointEvaluation(checkpoint: checkpoint, tensorParallel: tp, dataParallel: dp)
         let m = evaluation.config.model
         let printing = try backend.engine.hostsWorldRankZero()

@@ -61,6 +61,7 @@ struct FinetuneRACE: ParsableCommand {
     }
 
     func run() throws {
+        try backend.confirmSharedFiles(worldSize: tp * dp, files: [checkpoint, train] + eval)
         let options = RACEFineTuning.Options(steps: steps, epochs: epochs, microBatch: microBatch, globalBatch: globalBatch,
                                              learningRate: lr, tensorParallel: tp, dataParallel: dp, out: out)
         let finetuning = try RACEFineTuning(checkpoint: checkpoint, trainData: train, options: options, overrides: overrides)
