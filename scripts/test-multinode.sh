@@ -65,7 +65,8 @@ cat > train.json <<'JSON'
   "model": {"family": "gpt", "layers": 2, "hidden": 64, "heads": 4, "sequence_length": 32, "max_positions": 32,
             "vocab_size": 657, "gelu": "tanh"},
   "training": {"steps": 20, "micro_batch": 2, "global_batch": 4, "lr": 3e-3, "warmup_steps": 2, "tp": 2, "dp": 2,
-               "log_interval": 5, "checkpoint_interval": 20, "train_data": "data/tiny-gpt2-train.h5"}
+               "log_interval": 5, "train_data": "../data/tiny-gpt2-train.h5",
+               "checkpoint_interval": 20, "checkpoint_dir": "checkpoint"}
 }
 JSON
 
@@ -73,31 +74,32 @@ JSON
 # through the agent. TCP only, on the veth subnet; five minutes at most.
 multinode() {
     timeout 300 ip netns exec "${hosts[0]}" unshare --uts sh -c 'hostname "$0"; exec "$@"' "${hosts[0]}" \
-        mpirun --allow-run-as-root --hostfile hostfile --mca plm_rsh_agent "$scratch/agent" \
+        mpirun --allow-run-as-root --hostfile "$scratch/hostfile" --mca plm_rsh_agent "$scratch/agent" \
         --mca plm_rsh_no_tree_spawn 1 --mca btl tcp,self --mca oob_tcp_if_include "$subnet" \
         --mca btl_tcp_if_include "$subnet" "$@"
 }
 
 echo "test-multinode: megatron train at tp 2 × dp 2: in-process, on one host over TCP, across ${hosts[*]}"
-"$megatron" train --config train.json --set training.checkpoint_dir=ckpt-inprocess > inprocess.log
-timeout 300 mpirun --allow-run-as-root --oversubscribe --mca btl tcp,self -np 4 "$megatron" train --backend mpi \
-    --config train.json --set training.checkpoint_dir=ckpt-onehost > onehost.log 2>&1 || { cat onehost.log; exit 1; }
-multinode -np 4 "$megatron" train --backend mpi --config train.json \
-    --set training.checkpoint_dir=ckpt-multinode > multinode.log 2>&1 || { cat multinode.log; exit 1; }
-grep -q "4 ranks on 2 hosts (${hosts[0]}: 2, ${hosts[1]}: 2)" multinode.log \
-    || { cat multinode.log; echo "test-multinode: the run did not span both hosts"; exit 1; }
-if grep -q "warning: .*tensor-parallel groups span hosts" multinode.log; then
+mkdir inprocess onehost multinode roundrobin fail
+(cd inprocess && "$megatron" train --config ../train.json > train.log)
+(cd onehost && timeout 300 mpirun --allow-run-as-root --oversubscribe --mca btl tcp,self -np 4 "$megatron" train \
+    --backend mpi --config ../train.json > train.log 2>&1) || { cat onehost/train.log; exit 1; }
+(cd multinode && multinode -np 4 "$megatron" train --backend mpi --config ../train.json > train.log 2>&1) \
+    || { cat multinode/train.log; exit 1; }
+grep -q "4 ranks on 2 hosts (${hosts[0]}: 2, ${hosts[1]}: 2)" multinode/train.log \
+    || { cat multinode/train.log; echo "test-multinode: the run did not span both hosts"; exit 1; }
+if grep -q "warning: .*tensor-parallel groups span hosts" multinode/train.log; then
     echo "test-multinode: a tensor-parallel group spans hosts under --map-by slot"; exit 1
 fi
 for reference in inprocess onehost; do
-    "$megatron" verify checkpoints "ckpt-$reference/checkpoint-00000020.h5" ckpt-multinode/checkpoint-00000020.h5 \
+    "$megatron" verify checkpoints "$reference/checkpoint/checkpoint-00000020.h5" multinode/checkpoint/checkpoint-00000020.h5 \
         > "verify-$reference.log" || { cat "verify-$reference.log"; echo "test-multinode: the checkpoint across hosts differs from the $reference run's"; exit 1; }
 done
 echo "test-multinode: the checkpoint across hosts equals the in-process and the one-host runs', bit for bit"
 
 echo "test-multinode: megatron eval at tp 2 × dp 2 across the hosts"
 metrics() { tail -n 1 | sed -n -e 's/.*"metrics":\({[^}]*}\).*/\1/p'; }
-eval_args=(eval --checkpoint ckpt-inprocess --task wikitext103 --data data/tiny-gpt2-test.h5 --stride 16 --tp 2 --dp 2 --json)
+eval_args=(eval --checkpoint inprocess/checkpoint --task wikitext103 --data data/tiny-gpt2-test.h5 --stride 16 --tp 2 --dp 2 --json)
 expected=$("$megatron" "${eval_args[@]}" | metrics)
 got=$(multinode -np 4 "$megatron" "${eval_args[@]}" --backend mpi | metrics)
 [ -n "$expected" ] && [ "$got" = "$expected" ] \
@@ -105,18 +107,16 @@ got=$(multinode -np 4 "$megatron" "${eval_args[@]}" --backend mpi | metrics)
 echo "test-multinode: eval across hosts matches the in-process engine: $got"
 
 echo "test-multinode: ranks placed round-robin across hosts are warned about"
-multinode -np 4 --map-by node "$megatron" train --backend mpi \
-    --config train.json --set training.steps=2 --set training.warmup_steps=0 --set training.checkpoint_dir=ckpt-roundrobin > roundrobin.log 2>&1 \
-    || { cat roundrobin.log; exit 1; }
-grep -q "warning: 2 of 2 tensor-parallel groups span hosts" roundrobin.log \
-    || { cat roundrobin.log; echo "test-multinode: no placement warning"; exit 1; }
+(cd roundrobin && multinode -np 4 --map-by node "$megatron" train --backend mpi --config ../train.json \
+    --set training.steps=2 --set training.warmup_steps=0 > train.log 2>&1) || { cat roundrobin/train.log; exit 1; }
+grep -q "warning: 2 of 2 tensor-parallel groups span hosts" roundrobin/train.log \
+    || { cat roundrobin/train.log; echo "test-multinode: no placement warning"; exit 1; }
 
 # A host that lacks the data file, then one that reads another file under the same path: the
 # job fails before its first step, naming the host and the path.
 expect_startup_failure() {
-    local what=$1 pattern=$2; shift 2
-    if multinode -np 4 "$megatron" train --backend mpi --config train.json \
-        --set training.checkpoint_dir=ckpt-fail > fail.log 2>&1; then
+    local what=$1 pattern=$2
+    if (cd fail && multinode -np 4 "$megatron" train --backend mpi --config ../train.json) > fail.log 2>&1; then
         cat fail.log; echo "test-multinode: $what did not fail the job"; exit 1
     fi
     grep -q "$pattern" fail.log || { cat fail.log; echo "test-multinode: $what failed without naming host and path"; exit 1; }
