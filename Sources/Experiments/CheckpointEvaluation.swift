@@ -91,7 +91,8 @@ public struct CheckpointEvaluation: Sendable {
     /// processes of an MPI job); rank 0 reports progress to `log`. Every rank ends with the same
     /// metrics; this process's are returned.
     /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.{accuracy, last_word_ppl}`,
-    /// `race.<file>.accuracy` and `race.accuracy` (Σcorrect / Σquestions).
+    /// `race.<file>.{accuracy, questions}` (the count gives the accuracy's confidence interval) and
+    /// `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,
                          log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
         let tasks = try load(evaluations)
@@ -143,7 +144,10 @@ public struct CheckpointEvaluation: Sendable {
                 }
                 let r = try RACEEvaluation.evaluate(model: model, files: files, dataParallel: grid.dataParallel,
                                                     batch: batch, progress: progress)
-                for f in r.files { metrics["race.\(f.name).accuracy"] = f.accuracy }
+                for f in r.files {
+                    metrics["race.\(f.name).accuracy"] = f.accuracy
+                    metrics["race.\(f.name).questions"] = Double(f.total)
+                }
                 metrics["race.accuracy"] = r.accuracy
             }
         }

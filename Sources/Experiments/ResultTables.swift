@@ -20,8 +20,8 @@ public struct ResultTables {
         }
     }
 
-    /// Writes README.md, NAME/results.csv and NAME/loss.svg (where runs have loss curves);
-    /// returns the paths written.
+    /// Writes README.md, NAME/results.csv and NAME's figures (`ExperimentFigures`), each with its
+    /// caption in README.md; returns the paths written.
     @discardableResult
     public func write() throws -> [String] {
         var written: [String] = []
@@ -35,17 +35,11 @@ public struct ResultTables {
             let csvPath = "\(resultsDirectory)/\(record.experiment)/results.csv"
             try writeAtomically(Data(csv(record).utf8), to: csvPath)
             written.append(csvPath)
-            if let plot = lossPlot(record) {
-                let svgPath = "\(resultsDirectory)/\(record.experiment)/loss.svg"
-                try writeAtomically(Data(plot.render().utf8), to: svgPath)
+            for figure in ExperimentFigures.figures(record) {
+                let svgPath = "\(resultsDirectory)/\(record.experiment)/\(figure.file)"
+                try writeAtomically(Data(figure.render().utf8), to: svgPath)
                 written.append(svgPath)
-                page += ["![\(record.experiment) loss curves](\(record.experiment)/loss.svg)", ""]
-            }
-            if let plot = ScalingPlot(record: record)?.plot {
-                let svgPath = "\(resultsDirectory)/\(record.experiment)/efficiency.svg"
-                try writeAtomically(Data(plot.render().utf8), to: svgPath)
-                written.append(svgPath)
-                page += ["![\(record.experiment): weak-scaling efficiency](\(record.experiment)/efficiency.svg)", ""]
+                page += ["![\(figure.title)](\(record.experiment)/\(figure.file))", "", "*\(figure.caption)*", ""]
             }
         }
         let readme = "\(resultsDirectory)/README.md"
@@ -105,14 +99,6 @@ public struct ResultTables {
             rows.append(([run.id] + cols.map { run.metrics[$0].map { "\($0)" } ?? "" }).joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
-    }
-
-    func lossPlot(_ record: RunRecord) -> SVGPlot? {
-        let series = record.runs.filter { !$0.lossCurve.isEmpty }.map { run in
-            SVGPlot.Series(name: run.id, points: run.lossCurve.compactMap { $0.count == 2 ? (x: $0[0], y: $0[1]) : nil })
-        }
-        guard !series.isEmpty else { return nil }
-        return SVGPlot(title: "\(record.experiment): training loss", xLabel: "step", yLabel: "loss", series: series)
     }
 }
 
