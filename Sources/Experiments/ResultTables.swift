@@ -35,17 +35,32 @@ public struct ResultTables {
             let csvPath = "\(resultsDirectory)/\(record.experiment)/results.csv"
             try writeAtomically(Data(csv(record).utf8), to: csvPath)
             written.append(csvPath)
-            for figure in ExperimentFigures.figures(record) {
+            let figures = ExperimentFigures.figures(record)
+            for figure in figures {
                 let svgPath = "\(resultsDirectory)/\(record.experiment)/\(figure.file)"
                 try writeAtomically(Data(figure.render().utf8), to: svgPath)
                 written.append(svgPath)
                 page += ["![\(figure.title)](\(record.experiment)/\(figure.file))", "", "*\(figure.caption)*", ""]
             }
+            try removeStaleFigures(of: record.experiment, keeping: Set(figures.map(\.file)))
         }
         let readme = "\(resultsDirectory)/README.md"
         try writeAtomically(Data(page.joined(separator: "\n").utf8), to: readme)
         written.append(readme)
         return written
+    }
+
+    /// Figures an earlier version drew that the record no longer gets (tp-parity's loss.svg, now
+    /// deviation.svg), so that results/ holds only what the tables make.
+    func removeStaleFigures(of experiment: String, keeping: Set<String>) throws {
+        let folder = "\(resultsDirectory)/\(experiment)"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".svg") && !keeping.contains(name) {
+            do {
+                try FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            } catch {
+                throw ExperimentError.unwritable(path: "\(folder)/\(name)", reason: "a stale figure that could not be removed: \(error.localizedDescription)")
+            }
+        }
     }
 
     func columns(_ record: RunRecord) -> [String] {

@@ -154,16 +154,17 @@ enum LossCurvesFigure {
         var panels: [Panel] = []
         for kind in kinds {
             let these = groups.filter { Loss($0) == kind }.enumerated().map { i, group in
-                Curve(group: group, label: group.label, color: Figure.palette[(curves.count + i) % Figure.palette.count],
+                Curve(group: group, label: group.label + (ModelSizeFigure.parameters(group.runs[0]).map { " (\(Axis.size($0)) parameters)" } ?? ""),
+                      color: Figure.palette[(curves.count + i) % Figure.palette.count],
                       smoothing: smoothing)
             }
             curves += these
             // A multiple-choice loss is read from 0 (every answer certain and right) against ln 4,
-            // the loss of guessing among four options.
-            let guessing = kind == .multipleChoice ? [0, log(4.0)] : []
+            // the loss of guessing among four options, with room above it for its label.
+            let guessing = kind == .multipleChoice ? [0, log(4.0), 1.15 * log(4.0)] : []
             let y = Axis.linear(kind.axisLabel, covering: these.flatMap(\.settledValues) + guessing, target: 6)
             var drawn = panel(kinds.count > 1 ? kind.title : "", these, y: y)
-            drawn.marks += guessing.dropFirst().map { .reference(y: $0, label: "ln 4 = 1.386: guessing among 4 options", color: "#555") }
+            drawn.marks += guessing.dropFirst().prefix(1).map { .reference(y: $0, label: "ln 4 = 1.386: guessing among 4 options", color: "#555") }
             panels.append(drawn)
         }
         let smoothing = smoothing.description

@@ -43,7 +43,7 @@ enum RACEAccuracyFigure {
         let y = Axis.linear("accuracy (% of questions right)", covering: [0, 1] + entries.compactMap(\.paper), format: .percent, target: 6)
         let x = Axis.categorical("evaluated file", entries.map(\.name))
         let ours = Figure.palette[0], paperColor = "#555"
-        var marks: [Panel.Mark] = [.reference(y: chance, label: "chance (4 options): 25 %", color: "#c0392b")]
+        var marks: [Panel.Mark] = [.reference(y: chance, label: "chance, 25 %", color: "#c0392b")]
         for (i, e) in entries.enumerated() {
             let interval = e.interval
             marks.append(.point(series: "ours", x: Double(i) + 0.5, y: e.accuracy, low: interval?.low, high: interval?.high,
@@ -57,7 +57,7 @@ enum RACEAccuracyFigure {
         }
         var legend = [Figure.LegendEntry(swatch: .point, color: ours, text: "ours, with 95 % Wilson interval")]
         if entries.contains(where: { $0.paper != nil }) { legend.append(.init(swatch: .hollowPoint, color: paperColor, text: "paper")) }
-        legend.append(.init(swatch: .dashed, color: "#c0392b", text: "chance, 4 options"))
+        legend.append(.init(swatch: .dashed, color: "#c0392b", text: "chance: 1 in 4 options"))
         let findings = entries.map { e -> String in
             let accuracy = Axis.label(e.accuracy, step: 0.001, format: .percent)
             guard let (low, high) = e.interval else { return "\(e.name) \(accuracy) (question count not recorded, no interval)" }

@@ -94,6 +94,6 @@ struct SVGCanvas {
 
     /// Width of `s` at `size` px, estimated (no font metrics here): enough to lay out legends.
     static func textWidth(_ s: String, size: Double = 12) -> Double {
-        Double(s.count) * size * 0.6
+        Double(s.count) * size * 0.56
     }
 }
