@@ -88,7 +88,7 @@ import Testing
         #expect(Array(texts(svg, "tick-label-top").prefix(5)) == ["0", "0.5M", "1.0M", "1.5M", "2.0M"])
         #expect(texts(svg, "axis-label-x").first == "training step" && texts(svg, "axis-label-top").first == "tokens seen (2048 per step)")
         #expect(texts(svg, "axis-label-y").first == "loss (nats, masked LM + sentence order)")
-        #expect(texts(svg, "note").joined(separator: " ").contains("EMA, span 40 steps (α = 0.049)"))
+        #expect(texts(svg, "note").joined(separator: " ").contains("EMA over a 40-step span, α = 0.049"))
         let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
         #expect(page.contains("![bert-layernorm: BERT pretraining loss by layer-norm order and depth (Figure 7)](bert-layernorm/loss.svg)"))
         #expect(page.contains("original order (post-LN): the deep stack ends higher than the shallow one"))
@@ -194,5 +194,6 @@ import Testing
         #expect(page.contains("dev 50.0% [40.4%, 59.6%], above chance; test 25.0% [22.8%, 27.3%], chance inside the interval"))
         let loss = try String(contentsOfFile: "\(folder)/bert-race/loss.svg", encoding: .utf8)
         #expect(texts(loss, "reference-label") == ["ln 4 = 1.386: guessing among 4 options"])
+        #expect(page.contains("race's fine-tuning loss ends above ln 4 = 1.386"))
     }
 }

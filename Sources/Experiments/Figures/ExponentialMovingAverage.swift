@@ -22,8 +22,8 @@ struct ExponentialMovingAverage {
         return out
     }
 
-    /// "EMA over 40 steps (α = 0.049)" for captions.
+    /// "EMA over a 40-step span, α = 0.049" for captions.
     var description: String {
-        span == 1 ? "no smoothing (1-step span)" : "EMA, span \(span) steps (α = \(String(format: "%.2g", alpha)))"
+        span == 1 ? "no smoothing (1-step span)" : "EMA over a \(span)-step span, α = \(String(format: "%.2g", alpha))"
     }
 }

@@ -169,12 +169,18 @@ enum LossCurvesFigure {
         }
         let smoothing = smoothing.description
         let finals = curves.map { "\($0.label) \(formatNumber($0.finalMean))" }.joined(separator: ", ")
+        let guessing = curves.filter { Loss($0.group) == .multipleChoice }.map { curve in
+            let near = abs(curve.finalMean - log(4.0)) / log(4.0) < 0.02
+            return " \(curve.group.label)'s fine-tuning loss ends \(near ? "at" : curve.finalMean < log(4.0) ? "below" : "above") "
+                + "ln 4 = 1.386, the loss of guessing among four options" + (near ? " (within 2 %)." : ".")
+        }.joined()
         return Figure(
             file: "loss.svg", title: "\(record.experiment): training loss",
             note: "Lines: \(smoothing) of the per-step loss; faint: the raw per-step values; y axis from the loss after 10 % of the steps.",
             panels: panels, legend: curves.map { .init(swatch: .line, color: $0.color, text: $0.legendText) },
             caption: "Training loss per step of each run (\(smoothing)), steps below and tokens seen above. "
-                + "It shows that training converged smoothly to the final losses the table gives (mean of the last 10 % of steps): \(finals).")
+                + "It shows how each loss moved and where it ended (final = mean of the last 10 % of steps, as in the table): \(finals)."
+                + guessing)
     }
 
     /// Steps along the bottom, tokens along the top where every curve sees the same tokens per step.

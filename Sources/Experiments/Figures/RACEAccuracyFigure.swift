@@ -69,7 +69,7 @@ enum RACEAccuracyFigure {
             file: "accuracy.svg", title: "\(record.experiment): RACE accuracy against chance (Table 5)",
             note: "Dots: accuracy per evaluated file; bars: 95 % Wilson intervals from each file's question count; dashed: chance.",
             panels: [Panel(title: "", x: x, y: y, top: nil, marks: marks)], legend: legend, caption:
-                "Multiple-choice accuracy on each evaluated RACE file with its 95 % Wilson interval, against chance (25 %) and "
-                + "the paper's figure. It tests whether fine-tuning learned the task at all: \(findings.joined(separator: "; ")).")
+                "Multiple-choice accuracy on each evaluated RACE file with its 95 % Wilson interval, against chance (25 %)"
+                + (entries.contains { $0.paper != nil } ? " and the paper's figure" : "") + ". It tests whether fine-tuning learned the task at all: \(findings.joined(separator: "; ")).")
     }
 }
