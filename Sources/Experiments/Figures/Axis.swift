@@ -29,11 +29,10 @@ struct Axis: Sendable {
     let upper: Double
     let ticks: [Double]
 
-    /// A linear axis over `values` with 1-2-5 ticks; `includeZero` for quantities read from zero
-    /// (efficiency, accuracy).
-    static func linear(_ label: String, covering values: [Double], including extra: [Double] = [],
-                       format: Format = .plain, target: Int = 5) -> Axis {
-        let all = (values + extra).filter(\.isFinite)
+    /// A linear axis over `values` with 1-2-5 ticks, about `target` of them; quantities read from
+    /// zero (efficiency, accuracy) pass 0 among the values.
+    static func linear(_ label: String, covering values: [Double], format: Format = .plain, target: Int = 5) -> Axis {
+        let all = values.filter(\.isFinite)
         let (_, ticks) = Ticks.linear(all.min() ?? 0, all.max() ?? 1, target: target)
         return Axis(label: label, scale: .linear, format: format, lower: ticks.first!, upper: ticks.last!, ticks: ticks)
     }

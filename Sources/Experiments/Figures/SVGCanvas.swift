@@ -23,10 +23,6 @@ struct SVGCanvas {
         (role.map { " class=\"\($0)\"" } ?? "") + (series.map { " data-series=\"\(escaped($0))\"" } ?? "")
     }
 
-    mutating func raw(_ element: String) {
-        elements.append(element)
-    }
-
     mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, width: Double = 1,
                        dash: String? = nil, role: String? = nil, series: String? = nil) {
         let n = Self.number
