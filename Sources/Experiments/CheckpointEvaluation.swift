@@ -91,7 +91,8 @@ public struct CheckpointEvaluation: Sendable {
     /// processes of an MPI job); rank 0 reports progress to `log`. Every rank ends with the same
     /// metrics; this process's are returned.
     /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.{accuracy, last_word_ppl}`,
-    /// `race.<file>.accuracy` with its 95 % Wilson interval (`…accuracy_ci95_low`, `_high`), and
+    /// `race.<file>.{accuracy, questions}` with the accuracy's 95 % Wilson interval
+    /// (`…accuracy_ci95_low`, `_high`), and
     /// `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,
                          log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
@@ -147,6 +148,7 @@ public struct CheckpointEvaluation: Sendable {
                 for f in r.files {
                     let interval = f.wilsonInterval95
                     metrics["race.\(f.name).accuracy"] = f.accuracy
+                    metrics["race.\(f.name).questions"] = Double(f.total)
                     metrics["race.\(f.name).accuracy_ci95_low"] = interval.lowerBound
                     metrics["race.\(f.name).accuracy_ci95_high"] = interval.upperBound
                 }

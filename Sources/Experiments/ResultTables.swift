@@ -20,8 +20,8 @@ public struct ResultTables {
         }
     }
 
-    /// Writes README.md, NAME/results.csv and NAME/loss.svg (where runs have loss curves);
-    /// returns the paths written.
+    /// Writes README.md, NAME/results.csv and NAME's figures (`ExperimentFigures`), each with its
+    /// caption in README.md; returns the paths written.
     @discardableResult
     public func write() throws -> [String] {
         var written: [String] = []
@@ -35,23 +35,32 @@ public struct ResultTables {
             let csvPath = "\(resultsDirectory)/\(record.experiment)/results.csv"
             try writeAtomically(Data(csv(record).utf8), to: csvPath)
             written.append(csvPath)
-            if let plot = lossPlot(record) {
-                let svgPath = "\(resultsDirectory)/\(record.experiment)/loss.svg"
-                try writeAtomically(Data(plot.render().utf8), to: svgPath)
+            let figures = ExperimentFigures.figures(record)
+            for figure in figures {
+                let svgPath = "\(resultsDirectory)/\(record.experiment)/\(figure.file)"
+                try writeAtomically(Data(figure.render().utf8), to: svgPath)
                 written.append(svgPath)
-                page += ["![\(record.experiment) loss curves](\(record.experiment)/loss.svg)", ""]
+                page += ["![\(figure.title)](\(record.experiment)/\(figure.file))", "", "*\(figure.caption)*", ""]
             }
-            if let plot = ScalingPlot(record: record)?.plot {
-                let svgPath = "\(resultsDirectory)/\(record.experiment)/efficiency.svg"
-                try writeAtomically(Data(plot.render().utf8), to: svgPath)
-                written.append(svgPath)
-                page += ["![\(record.experiment): weak-scaling efficiency](\(record.experiment)/efficiency.svg)", ""]
-            }
+            try removeStaleFigures(of: record.experiment, keeping: Set(figures.map(\.file)))
         }
         let readme = "\(resultsDirectory)/README.md"
         try writeAtomically(Data(page.joined(separator: "\n").utf8), to: readme)
         written.append(readme)
         return written
+    }
+
+    /// Figures an earlier version drew that the record no longer gets (tp-parity's loss.svg, now
+    /// deviation.svg), so that results/ holds only what the tables make.
+    func removeStaleFigures(of experiment: String, keeping: Set<String>) throws {
+        let folder = "\(resultsDirectory)/\(experiment)"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".svg") && !keeping.contains(name) {
+            do {
+                try FileManager.default.removeItem(atPath: "\(folder)/\(name)")
+            } catch {
+                throw ExperimentError.unwritable(path: "\(folder)/\(name)", reason: "a stale figure that could not be removed: \(error.localizedDescription)")
+            }
+        }
     }
 
     func columns(_ record: RunRecord) -> [String] {
@@ -125,14 +134,6 @@ public struct ResultTables {
             rows.append(([run.id] + cols.map { value(run, $0).map { "\($0)" } ?? "" }).joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
-    }
-
-    func lossPlot(_ record: RunRecord) -> SVGPlot? {
-        let series = record.runs.filter { !$0.lossCurve.isEmpty }.map { run in
-            SVGPlot.Series(name: run.id, points: run.lossCurve.compactMap { $0.count == 2 ? (x: $0[0], y: $0[1]) : nil })
-        }
-        guard !series.isEmpty else { return nil }
-        return SVGPlot(title: "\(record.experiment): training loss", xLabel: "step", yLabel: "loss", series: series)
     }
 }
 

@@ -22,9 +22,12 @@ public struct RACEAccuracy: Sendable, Codable, Equatable {
 
         /// The 95 % Wilson score interval of the accuracy (z = 1.96): what `total` questions can
         /// tell apart, e.g. chance (25 %) from a model at 28 % on 1,436 questions.
-        public var wilsonInterval95: ClosedRange<Double> {
-            guard total > 0 else { return 0...1 }
-            let z = 1.959964, n = Double(total), p = accuracy
+        public var wilsonInterval95: ClosedRange<Double> { Self.wilsonInterval95(accuracy: accuracy, questions: total) }
+
+        /// The 95 % Wilson score interval of an accuracy measured on `questions` questions.
+        public static func wilsonInterval95(accuracy p: Double, questions: Int) -> ClosedRange<Double> {
+            guard questions > 0 else { return 0...1 }
+            let z = 1.959964, n = Double(questions)
             let center = (p + z * z / (2 * n)) / (1 + z * z / n)
             let half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot()
             return Swift.max(0, center - half)...Swift.min(1, center + half)

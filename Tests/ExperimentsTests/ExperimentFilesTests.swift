@@ -54,7 +54,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(page.contains("| gpt-4x128 | 812.5 | 19.31 |"))
         #expect(page.contains("- sequence 256"))
         let svg = try String(contentsOfFile: "\(folder)/gpt2-sizes/loss.svg", encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.contains("<polyline"))
+        #expect(svg.hasPrefix("<svg") && svg.contains("class=\"series\" data-series=\"gpt-4x128\""))
     }
 }
 

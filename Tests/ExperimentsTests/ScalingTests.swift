@@ -58,6 +58,6 @@ import Testing
         #expect(page.contains("| tp4 | 4 | 1 |  |  | 0.8200 |"))
         #expect(page.contains("Not runnable on this machine (the paper's figures kept): tp4 (needs 4 cores)."))
         let svg = try String(contentsOfFile: "\(folder)/scaling/efficiency.svg", encoding: .utf8)
-        #expect(svg.contains("ours, tp only") && svg.contains("paper, tp only"))
+        #expect(svg.contains(">ours (CPU cores)</text>") && svg.contains(">paper (V100 GPUs)</text>") && svg.contains(">not run here</text>"))
     }
 }
