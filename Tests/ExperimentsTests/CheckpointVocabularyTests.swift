@@ -4,6 +4,7 @@ import Experiments
 import Foundation
 import Models
 import Testing
+import TensorCore
 import TensorParallel
 import Training
 
