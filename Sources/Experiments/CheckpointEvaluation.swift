@@ -17,11 +17,17 @@ public struct CheckpointEvaluation: Sendable {
     public let checkpoint: String
     /// The recorded config at the asked layout (tp, dp; global batch = micro batch · dp).
     public let config: TrainingConfig
+    /// The vocabulary the checkpoint records (nil in older checkpoints): every data file must match it.
+    public let vocabulary: CheckpointVocabulary?
+    /// Evaluate data files of another vocabulary anyway (`--accept-vocab-mismatch`), with a warning.
+    public let acceptVocabularyMismatch: Bool
 
     /// `path` is a checkpoint file or a directory of them (its newest is taken).
-    public init(checkpoint path: String, tensorParallel: Int, dataParallel: Int) throws {
+    public init(checkpoint path: String, tensorParallel: Int, dataParallel: Int, acceptVocabularyMismatch: Bool = false) throws {
         checkpoint = try Self.resolve(path)
         let contents = try Checkpoint.contents(of: checkpoint)
+        vocabulary = contents.model.vocabulary
+        self.acceptVocabularyMismatch = acceptVocabularyMismatch
         var config = try TrainingConfig.decode(Data(contents.model.configJSON.utf8), source: "\(checkpoint) (config attribute)")
         config.model.paddedVocabSize = contents.model.paddedVocabSize
         config.training.tensorParallel = tensorParallel
@@ -57,8 +63,9 @@ public struct CheckpointEvaluation: Sendable {
         case race([RACEQuestions], batch: Int)
     }
 
-    /// Checks each task against the model and reads its data.
-    func load(_ evaluations: [ExperimentSpec.Evaluation]) throws -> [LoadedTask] {
+    /// Checks each task against the model and reads its data; `warn` gets what the vocabulary
+    /// check lets pass with a warning.
+    func load(_ evaluations: [ExperimentSpec.Evaluation], warn: (String) -> Void) throws -> [LoadedTask] {
         try evaluations.map { e in
             guard e.task.family == family else {
                 throw EvaluationError.wrongFamily(task: e.task, checkpoint: checkpoint, family: family.rawValue)
@@ -70,6 +77,11 @@ public struct CheckpointEvaluation: Sendable {
                 let file = try TokenFile(path: path, kind: e.task.dataKind, remedy: "make it with `\(e.task.prepareCommand)`")
                 guard file.header.vocabSize == config.model.vocabSize else {
                     throw TaskError.vocabularyMismatch(path, data: file.header.vocabSize, model: config.model.vocabSize)
+                }
+                if let warning = try CheckpointVocabulary.check(
+                    vocabulary, checkpoint: checkpoint, against: CheckpointVocabulary(file.header), dataFile: path,
+                    acceptMismatch: acceptVocabularyMismatch) {
+                    warn(warning)
                 }
                 return file
             }
@@ -96,7 +108,8 @@ public struct CheckpointEvaluation: Sendable {
     /// `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,
                          log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
-        let tasks = try load(evaluations)
+        let printing = try engine.hostsWorldRankZero()
+        let tasks = try load(evaluations) { if printing { log($0) } }
         let t = config.training
         let results = try engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
             try self.evaluate(tasks, world: world, log: log)

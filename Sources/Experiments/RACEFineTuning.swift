@@ -13,6 +13,7 @@ public struct RACEFineTuning: Sendable {
     /// The pretrained checkpoint file.
     public let pretrained: String
     public let config: TrainingConfig
+    public let acceptVocabularyMismatch: Bool
 
     /// The settings a flag can give; any other key comes through `overrides`.
     public struct Options: Sendable {
@@ -26,10 +27,14 @@ public struct RACEFineTuning: Sendable {
         public var dataParallel: Int
         /// The fine-tuned model's checkpoint directory.
         public var out: String
+        /// Fine-tune and evaluate on RACE files of another vocabulary than the checkpoint's
+        /// (`--accept-vocab-mismatch`), with a warning.
+        public var acceptVocabularyMismatch: Bool
 
         /// bert-race's fine-tuning: 2 epochs of 8-question batches at lr 1e-4, 6 % warmup.
         public init(steps: Int? = nil, epochs: Double = 2, microBatch: Int = 2, globalBatch: Int = 8,
-                    learningRate: Double = 1e-4, tensorParallel: Int = 1, dataParallel: Int = 1, out: String) {
+                    learningRate: Double = 1e-4, tensorParallel: Int = 1, dataParallel: Int = 1, out: String,
+                    acceptVocabularyMismatch: Bool = false) {
             self.steps = steps
             self.epochs = epochs
             self.microBatch = microBatch
@@ -38,12 +43,14 @@ public struct RACEFineTuning: Sendable {
             self.tensorParallel = tensorParallel
             self.dataParallel = dataParallel
             self.out = out
+            self.acceptVocabularyMismatch = acceptVocabularyMismatch
         }
     }
 
     /// `overrides` are `key.path=value` strings, as `megatron train --set` takes them.
     public init(checkpoint path: String, trainData: String, options: Options, overrides: [String] = []) throws {
         pretrained = try CheckpointEvaluation.resolve(path)
+        acceptVocabularyMismatch = options.acceptVocabularyMismatch
         let contents = try Checkpoint.contents(of: pretrained)
         let recorded = try TrainingConfig.decode(Data(contents.model.configJSON.utf8), source: "\(pretrained) (config attribute)")
         guard recorded.model.family == .bert else {
@@ -78,15 +85,19 @@ public struct RACEFineTuning: Sendable {
                 keyPath: "training.checkpoint_dir", problem: "missing: the fine-tuned model is evaluated from it; pass --out DIR")])
         }
         let evaluation = [ExperimentSpec.Evaluation(task: .race, data: files, batch: batch)]
-        _ = try CheckpointEvaluation(checkpoint: pretrained, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
-            .load(evaluation)
-        let training = TrainingRun(config: config, resumeIfPresent: true, finetuneFrom: pretrained)
+        let printing = try engine.hostsWorldRankZero()
+        _ = try CheckpointEvaluation(checkpoint: pretrained, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel,
+                                     acceptVocabularyMismatch: acceptVocabularyMismatch)
+            .load(evaluation) { if printing { log($0) } }
+        let training = TrainingRun(config: config, resumeIfPresent: true, finetuneFrom: pretrained,
+                                   acceptVocabularyMismatch: acceptVocabularyMismatch)
         try training.validate()
         let outcome = try engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
             try training.run(world: world, log: log)
         }[0]
-        let metrics = try CheckpointEvaluation(checkpoint: out, tensorParallel: t.tensorParallel,
-                                               dataParallel: t.dataParallel).evaluate(evaluation, engine: engine, log: log)
+        let metrics = try CheckpointEvaluation(checkpoint: out, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel,
+                                               acceptVocabularyMismatch: acceptVocabularyMismatch)
+            .evaluate(evaluation, engine: engine, log: log)
         return (outcome, metrics)
     }
 }

@@ -17,14 +17,18 @@ public struct TrainingRun: Sendable {
     /// A pretraining checkpoint to fine-tune from: the run then trains BERT's multiple-choice
     /// model on a `race` file (training.train_data), its body starting from these weights.
     public var finetuneFrom: String?
+    /// Continue or fine-tune from a checkpoint whose recorded vocabulary is not the training
+    /// data's (`--accept-vocab-mismatch`); otherwise that stops the run before it starts.
+    public var acceptVocabularyMismatch: Bool
 
     public init(config: TrainingConfig, resume: String? = nil, resumeIfPresent: Bool = false, peakGFLOPs: Double? = nil,
-                finetuneFrom: String? = nil) {
+                finetuneFrom: String? = nil, acceptVocabularyMismatch: Bool = false) {
         self.config = config
         self.resume = resume
         self.resumeIfPresent = resumeIfPresent
         self.peakGFLOPs = peakGFLOPs
         self.finetuneFrom = finetuneFrom
+        self.acceptVocabularyMismatch = acceptVocabularyMismatch
     }
 
     /// What a finished run reports, identical on every rank.
@@ -92,7 +96,7 @@ public struct TrainingRun: Sendable {
             let file = try dataFile(.gptDocuments)
             let model = GPTModel<Float>(config: gptConfig, seed: t.seed, group: group,
                                         recomputeActivations: t.recomputeActivations)
-            return try drive(model, grid: grid, log: log) { position in
+            return try drive(model, grid: grid, trainData: file, log: log) { position in
                 try GPTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                               dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
                               position: position)
@@ -103,13 +107,15 @@ public struct TrainingRun: Sendable {
             let model = BERTMultipleChoiceModel<Float>(config: bertConfig, seed: t.seed, group: group,
                                                          recomputeActivations: t.recomputeActivations)
             if let pretrained = finetuneFrom, try checkpointToResume() == nil {
+                try checkVocabulary(of: pretrained, recorded: try Checkpoint.contents(of: pretrained).model.vocabulary,
+                                    against: file, rank: grid.worldRank, log: log)
                 let loaded = try Checkpoint.readWeights(from: pretrained, into: model.parameters, group: group)
                 if grid.worldRank == 0 {
                     log("fine-tuning from \(pretrained): new \(loaded.initialized.joined(separator: ", ")); "
                         + "unused \(loaded.skipped.joined(separator: ", "))")
                 }
             }
-            return try drive(model, grid: grid, sequencesPerSample: 4, log: log) { position in
+            return try drive(model, grid: grid, trainData: file, sequencesPerSample: 4, log: log) { position in
                 let loader = try RACELoader(file: file, microBatch: t.microBatch, dpRank: grid.dataParallelRank,
                                             dpSize: grid.dataParallel.size, seed: t.seed, shuffles: true, position: position)
                 guard loader.sequenceLength == config.model.sequenceLength, loader.choices == 4 else {
@@ -124,7 +130,7 @@ public struct TrainingRun: Sendable {
             let file = try dataFile(.bertSentences)
             let model = BERTModel<Float>(config: bertConfig, seed: t.seed, group: group,
                                          recomputeActivations: t.recomputeActivations)
-            return try drive(model, grid: grid, log: log) { position in
+            return try drive(model, grid: grid, trainData: file, log: log) { position in
                 try BERTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                                dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
                                position: position)
@@ -147,9 +153,21 @@ public struct TrainingRun: Sendable {
         return file
     }
 
+    /// Stops unless `file` was tokenized with the vocabulary the checkpoint at `path` records
+    /// (`recorded`), or the mismatch is accepted; world rank 0 logs the warning of an accepted
+    /// mismatch or of a checkpoint that records none.
+    func checkVocabulary(of path: String, recorded: CheckpointVocabulary?, against file: TokenFile, rank: Int,
+                         log: (String) -> Void) throws {
+        let warning = try CheckpointVocabulary.check(recorded, checkpoint: path, against: CheckpointVocabulary(file.header),
+                                                     dataFile: file.path, acceptMismatch: acceptVocabularyMismatch)
+        if let warning, rank == 0 { log(warning) }
+    }
+
+    /// `trainData`: the file the loader reads, whose vocabulary the checkpoints record.
     /// `sequencesPerSample`: a multiple-choice sample (a question) is 4 sequences.
     func drive<Model: TrainableModel, Source: MicroBatchSource>(
-        _ model: Model, grid: ProcessGrid, sequencesPerSample: Int = 1, log: @escaping (String) -> Void,
+        _ model: Model, grid: ProcessGrid, trainData: TokenFile, sequencesPerSample: Int = 1,
+        log: @escaping (String) -> Void,
         loader: (LoaderPosition) throws -> Source
     ) throws -> Outcome where Model.Scalar == Float, Source.Batch == Model.Batch {
         let t = config.training
@@ -165,6 +183,8 @@ public struct TrainingRun: Sendable {
         var position = LoaderPosition.start
         if let path = try checkpointToResume() {
             let contents = try trainer.restore(from: path, expectedPaddedVocabSize: paddedVocab)
+            try checkVocabulary(of: path, recorded: contents.model.vocabulary, against: trainData,
+                                rank: grid.worldRank, log: log)
             let recorded = try TrainingConfig.decode(Data(contents.model.configJSON.utf8), source: "\(path) (config attribute)")
             guard recorded.model == config.model else {
                 throw CheckpointError.settingMismatch(file: path, setting: "the model section",
@@ -177,7 +197,8 @@ public struct TrainingRun: Sendable {
         let plan = t.checkpointDirectory.map {
             CheckpointPlan(directory: CheckpointDirectory(path: $0, keep: t.keepCheckpoints),
                            interval: t.checkpointInterval,
-                           model: CheckpointModelInfo(configJSON: configJSON, paddedVocabSize: paddedVocab))
+                           model: CheckpointModelInfo(configJSON: configJSON, paddedVocabSize: paddedVocab,
+                                                      vocabulary: CheckpointVocabulary(trainData.header)))
         }
         if grid.worldRank == 0, let plan {
             for file in try plan.directory.removeStalePartials() { log("removed \(file), left by a write killed mid-way") }

@@ -18,7 +18,9 @@ struct Eval: ParsableCommand {
             fine-tuned by `megatron finetune race` and one or more RACE files (dev, test), and \
             reports each file's accuracy and the overall Σcorrect / Σquestions. Long evaluations \
             print a progress line (done/total, rate, ETA) every five seconds. Under mpirun, with \
-            --backend mpi, the tp × dp ranks are the job's processes and rank 0 prints.
+            --backend mpi, the tp × dp ranks are the job's processes and rank 0 prints. Each data \
+            file must be tokenized with the vocabulary the checkpoint records (tokenizer and \
+            vocab_sha256); --accept-vocab-mismatch evaluates it anyway, with a warning.
             """)
 
     @Option(help: "A checkpoint directory (its newest checkpoint is used) or a checkpoint-NNNNNNNN.h5 file.")
@@ -37,6 +39,8 @@ struct Eval: ParsableCommand {
     @Flag(help: "Also print the metrics as one JSON line, last.") var json = false
     @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun, tp × dp processes).")
     var backend: BackendOption = .inprocess
+    @Flag(help: "Use data files whose vocabulary (tokenizer, vocab_sha256) is not the one the checkpoint records, with a warning.")
+    var acceptVocabMismatch = false
 
     func validate() throws {
         for (name, value) in [("--tp", tp), ("--dp", dp), ("--stride", stride ?? 1), ("--batch", batch ?? 1)] where value <= 0 {
@@ -47,7 +51,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try backend.confirmSharedFiles(worldSize: tp * dp, files: [checkpoint] + data)
-        let evaluation = try CheckpointEvaluation(checkpoint: checkpoint, tensorParallel: tp, dataParallel: dp)
+        let evaluation = try CheckpointEvaluation(checkpoint: checkpoint, tensorParallel: tp, dataParallel: dp,
+                                                  acceptVocabularyMismatch: acceptVocabMismatch)
         let m = evaluation.config.model
         let printing = try backend.engine.hostsWorldRankZero()
         if printing {

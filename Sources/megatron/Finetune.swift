@@ -49,6 +49,8 @@ struct FinetuneRACE: ParsableCommand {
     @Flag(help: "Also print the metrics as one JSON line, last.") var json = false
     @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun, tp × dp processes).")
     var backend: BackendOption = .inprocess
+    @Flag(help: "Use data files whose vocabulary (tokenizer, vocab_sha256) is not the one the checkpoint records, with a warning.")
+    var acceptVocabMismatch = false
 
     func validate() throws {
         for (name, value) in [("--steps", steps ?? 1), ("--micro-batch", microBatch), ("--global-batch", globalBatch),
@@ -63,7 +65,8 @@ struct FinetuneRACE: ParsableCommand {
     func run() throws {
         try backend.confirmSharedFiles(worldSize: tp * dp, files: [checkpoint, train] + eval)
         let options = RACEFineTuning.Options(steps: steps, epochs: epochs, microBatch: microBatch, globalBatch: globalBatch,
-                                             learningRate: lr, tensorParallel: tp, dataParallel: dp, out: out)
+                                             learningRate: lr, tensorParallel: tp, dataParallel: dp, out: out,
+                                             acceptVocabularyMismatch: acceptVocabMismatch)
         let finetuning = try RACEFineTuning(checkpoint: checkpoint, trainData: train, options: options, overrides: overrides)
         let printing = try backend.engine.hostsWorldRankZero()
         if printing { print("fine-tuning \(finetuning.pretrained) for RACE: \(finetuning.config.training.steps) steps into \(out)") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 @preconcurrency import Glibc
+import TensorCore
 
 @main
 struct Megatron: ParsableCommand {
@@ -12,8 +13,11 @@ struct Megatron: ParsableCommand {
     /// Line-buffered stdout, so a long run's log lines reach a file or pipe as they are printed
     /// rather than in 4 KiB blocks (or not at all if the run is killed). (`stdout` is a mutable C
     /// global, which Swift 6 refuses without the `@preconcurrency` import.)
+    ///
+    /// OpenBLAS's idle threads are made to sleep before anything runs (`BLASIdleThreads`).
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        BLASIdleThreads.sleepWhenIdle()
         main(nil)
     }
 }

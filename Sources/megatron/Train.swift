@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
             field can be overridden: --set training.lr=3e-4 --set model.hidden_dropout=0 (the value \
             is read as JSON, else as a string); overrides are checked exactly as the file is, and \
             every problem is reported at once. --resume DIR continues from the newest checkpoint in \
-            DIR: parameters, optimizer moments, step, data position and loss curve. \
+            DIR: parameters, optimizer moments, step, data position and loss curve, after checking \
+            that the training data has the vocabulary the checkpoint records. \
             --recompute-activations keeps only each layer's input between forward and backward and \
             runs the layer's forward again in backward: the same losses, less activation memory.
             """)
@@ -29,6 +30,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun).")
     var backend: BackendOption = .inprocess
+
+    @Flag(help: "Resume from a checkpoint whose recorded vocabulary (tokenizer, vocab_sha256) is not the training data's, with a warning.")
+    var acceptVocabMismatch = false
 
     @Flag(help: "Recompute each layer's activations in backward (sets training.recompute_activations).")
     var recomputeActivations = false
@@ -46,7 +50,8 @@ struct Train: ParsableCommand {
     func run() throws {
         var config = try TrainingConfig.load(path: self.config, overrides: overrides)
         if recomputeActivations { config.training.recomputeActivations = true }
-        let run = TrainingRun(config: config, resume: resume, peakGFLOPs: peakGFLOPs)
+        let run = TrainingRun(config: config, resume: resume, peakGFLOPs: peakGFLOPs,
+                              acceptVocabularyMismatch: acceptVocabMismatch)
         try run.validate()
         let t = config.training
         _ = try backend.engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in

@@ -63,6 +63,37 @@ struct PreparedFileTests {
         }
     }
 
+    /// An empty or whitespace-only input is refused by name, by every preparation, before
+    /// anything is written.
+    @Test func emptyOrBlankInputIsRefused() throws {
+        let tiny = try TinyFixture.files()
+        let gpt2 = try GPT2BPETokenizer(vocabDirectory: tiny.gpt2VocabDirectory)
+        let bert = try BERTWordPieceTokenizer(vocabDirectory: tiny.bertVocabDirectory)
+        let directory = TinyFixture.freshDirectory("blank")
+        for (name, text) in [("empty.tokens", ""), ("blank.tokens", " \n\t\n  \r\n")] {
+            let raw = "\(directory)/\(name)", out = "\(directory)/\(name).h5"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: raw))
+            let preparations: [(String, () throws -> Void)] = [
+                ("a WikiText .tokens file", { try WikiTextPreparation.prepareEvaluation(raw: raw, out: out, tokenizer: gpt2) }),
+                ("a WikiText .tokens file", {
+                    try WikiTextPreparation.prepareTraining(raw: raw, out: out, tokenizer: gpt2, endOfDocument: gpt2.endOfText)
+                }),
+                ("lambada_test.jsonl", { try LambadaPreparation.prepare(raw: raw, out: out, tokenizer: gpt2) }),
+                ("a WikiText .tokens file", { try BERTPreparation.prepare(raw: raw, out: out, tokenizer: bert) }),
+                ("a RACE jsonl file", {
+                    try RACEPreparation.prepare(raw: raw, out: out, tokenizer: bert, maxSequenceLength: 128, maxQALength: 32)
+                }),
+            ]
+            for (expected, prepare) in preparations {
+                #expect(throws: DataFileError.noText(file: raw, byteCount: text.utf8.count, expected: expected)) {
+                    try prepare()
+                }
+            }
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        #expect("\(DataFileError.noText(file: "x", byteCount: 0, expected: "y"))".contains("empty"))
+    }
+
     @Test func vocabularyThatDoesNotMatchTheDataIsRefused() throws {
         let tiny = try TinyFixture.files()
         let file = try TokenFile(path: tiny.gptTrain, kind: .gptDocuments, remedy: "regenerate")

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// What the ranks of one in-process world share: the lock every rendezvous takes, the groups
 /// (so a failure can wake all of them), which ranks have finished, and the first failure.
 ///
@@ -6,6 +8,9 @@
 final class InProcessFabric: @unchecked Sendable {
     let worldSize: Int
     let timeout: Double
+    /// Every rank has a core of its own, so a waiting rank may watch for its peers briefly
+    /// before it sleeps (`InProcessGroup.spinNanoseconds`); otherwise it sleeps at once.
+    let ranksFitCores: Bool
     let lock = MonitorLock()
     /// Guarded by `lock`, as is everything below.
     private(set) var failure: CollectiveError?
@@ -15,6 +20,7 @@ final class InProcessFabric: @unchecked Sendable {
     init(worldSize: Int, timeout: Double) {
         self.worldSize = worldSize
         self.timeout = timeout
+        ranksFitCores = worldSize <= ComputeThreads.available
         finished = Array(repeating: false, count: worldSize)
     }
 

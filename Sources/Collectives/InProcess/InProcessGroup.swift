@@ -1,10 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Synchronization
+import TensorCore
 
 /// The shared state of one group of an in-process world: a rendezvous that every collective
 /// passes through, where the ranks post their calls and buffers, the last to arrive checks that
 /// all calls agree and publishes them, and the others wait (with a deadline) for that.
+///
+/// A waiting rank first watches the generation for a few microseconds, when every rank has a
+/// core of its own, then sleeps on the condition until the last arrival's broadcast. It never
+/// yields the processor in a loop: beside other work each `sched_yield` can hand a whole time
+/// slice to another process, and with more ranks than cores a spinning rank only delays the
+/// peer it waits for.
 final class InProcessGroup: @unchecked Sendable {
     /// One rank's posting: its call and the buffers its peers read or write during the collective.
     struct Posting {
@@ -29,10 +34,13 @@ final class InProcessGroup: @unchecked Sendable {
     let condition = MonitorLock.Condition()
     var size: Int { label.worldRanks.count }
 
-    static let yieldsBeforeSleeping = 100
+    /// How long a waiting rank watches for the last arrival before it sleeps, when the ranks fit
+    /// the cores: peers usually arrive within microseconds, and a wake-up costs tens of them.
+    static let spinNanoseconds: UInt64 = 50_000
 
+    /// Written under `fabric.lock`; read without it only by the spin before sleeping.
+    private let generation = Atomic<Int>(0)
     /// Guarded by `fabric.lock`, as are the two below.
-    private var generation = 0
     private var pending: [Posting?]
     private var arrived = 0
     /// Valid from the end of one rendezvous until every rank has arrived at the next.
@@ -58,42 +66,43 @@ final class InProcessGroup: @unchecked Sendable {
         defer { lock.unlock() }
         if !departing, let failure = fabric.failure { throw failure }
         let deadline = monotonicDeadline(after: fabric.timeout)
-        let entered = generation
+        let entered = generation.load(ordering: .relaxed)
         pending[rank] = posting
         arrived += 1
         if arrived == size {
             publishLocked(sequence: sequence)
             condition.broadcast()
-        } else {
-            var spins = 0
-            while generation == entered {
-                if !departing, let failure = fabric.failure { throw failure }
-                if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {
-                    let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
-                    let error = CollectiveError.ranksFinished(
-                        group: label, sequence: sequence, call: posting.call, ranks: gone)
-                    fabric.poisonLocked(error)
-                    throw error
-                }
-                // Peers usually arrive within microseconds: yielding a few times first is much
-                // cheaper than sleeping on the condition and being woken by the last arrival.
-                if spins < Self.yieldsBeforeSleeping {
-                    spins += 1
-                    lock.unlock()
-                    sched_yield()
-                    lock.lock()
-                    continue
-                }
-                if !condition.wait(on: lock, until: deadline) && generation == entered {
-                    let error = CollectiveError.timeout(
-                        group: label, sequence: sequence, call: posting.call, seconds: fabric.timeout,
-                        waiting: pending.indices.filter { pending[$0] != nil },
-                        missing: pending.indices.filter { pending[$0] == nil })
-                    fabric.poisonLocked(error)
-                    throw error
-                }
+            return try publishedOutcome()
+        }
+        if fabric.ranksFitCores {
+            lock.unlock()
+            let until = StepProfiler.now() + Self.spinNanoseconds
+            while generation.load(ordering: .acquiring) == entered && StepProfiler.now() < until {}
+            lock.lock()
+        }
+        while generation.load(ordering: .relaxed) == entered {
+            if !departing, let failure = fabric.failure { throw failure }
+            if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {
+                let gone = pending.indices.filter { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }
+                let error = CollectiveError.ranksFinished(
+                    group: label, sequence: sequence, call: posting.call, ranks: gone)
+                fabric.poisonLocked(error)
+                throw error
+            }
+            if !condition.wait(on: lock, until: deadline) && generation.load(ordering: .relaxed) == entered {
+                let error = CollectiveError.timeout(
+                    group: label, sequence: sequence, call: posting.call, seconds: fabric.timeout,
+                    waiting: pending.indices.filter { pending[$0] != nil },
+                    missing: pending.indices.filter { pending[$0] == nil })
+                fabric.poisonLocked(error)
+                throw error
             }
         }
+        return try publishedOutcome()
+    }
+
+    /// The outcome the last arrival published, or its error. Call with `fabric.lock` held.
+    private func publishedOutcome() throws -> Outcome {
         if let error = published.error { throw error }
         return published
     }
@@ -120,6 +129,6 @@ final class InProcessGroup: @unchecked Sendable {
         published = outcome
         pending = Array(repeating: nil, count: size)
         arrived = 0
-        generation += 1
+        generation.add(1, ordering: .releasing)
     }
 }

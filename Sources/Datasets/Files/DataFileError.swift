@@ -15,3 +15,13 @@ public struct DataFileError: Error, CustomStringConvertible, Equatable, Sendable
 
     public var description: String { "\(file): \(field): \(problem); \(fix)" }
 }
+
+extension DataFileError {
+    /// A raw input that is empty or only whitespace: `megatron prepare` refuses it rather than
+    /// write a file of no tokens that every loader would later refuse less directly.
+    public static func noText(file: String, byteCount: Int, expected: String) -> DataFileError {
+        DataFileError(file: file, field: "--raw",
+                      problem: byteCount == 0 ? "the file is empty" : "the file holds only whitespace (\(byteCount) bytes)",
+                      fix: "point --raw at \(expected) with text in it")
+    }
+}

@@ -13,6 +13,11 @@ struct RawInput {
                                 fix: "point --raw at your copy of the file")
         }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Nothing to tokenize would make a file of no tokens that every loader later refuses
+        // with a less direct message.
+        if bytes.allSatisfy({ $0 == 0x20 || (0x09...0x0D).contains($0) }) {
+            throw DataFileError.noText(file: path, byteCount: bytes.count, expected: what)
+        }
         self.path = path
         self.bytes = bytes
         self.name = URL(fileURLWithPath: path).lastPathComponent

@@ -41,10 +41,13 @@ public struct CheckpointModelInfo: Sendable, Equatable {
     /// The run's config as JSON (`TrainingConfig.json()`), recorded for people and tools.
     public var configJSON: String
     public var paddedVocabSize: Int
+    /// The vocabulary of the data it was trained on; nil in checkpoints written before it was recorded.
+    public var vocabulary: CheckpointVocabulary?
 
-    public init(configJSON: String, paddedVocabSize: Int) {
+    public init(configJSON: String, paddedVocabSize: Int, vocabulary: CheckpointVocabulary? = nil) {
         self.configJSON = configJSON
         self.paddedVocabSize = paddedVocabSize
+        self.vocabulary = vocabulary
     }
 }
 
@@ -56,7 +59,9 @@ public struct CheckpointModelInfo: Sendable, Equatable {
 ///     /optimizer/second_moment/<parameter name>   AdamW's v
 ///     /training/loss_steps, /training/losses      the loss curve so far
 ///     attributes of /: format, format_version, scalar_type, config (JSON), padded_vocab_size,
-///                      step, data_position (JSON), dropout_seed (decimal)
+///                      step, data_position (JSON), dropout_seed (decimal), and the vocabulary
+///                      of the training data: tokenizer, vocab_sha256 (`CheckpointVocabulary`;
+///                      absent from checkpoints written before they were recorded)
 ///
 /// Written under a temporary name and renamed when complete, so a crash mid-write never
 /// replaces or corrupts an earlier checkpoint.
@@ -233,6 +238,29 @@ public enum Checkpoint {
         encoder.outputFormatting = .sortedKeys
         try root.setAttribute("data_position", String(decoding: try encoder.encode(state.dataPosition), as: UTF8.self))
         try root.setAttribute("dropout_seed", String(state.dropoutSeed))
+        if let vocabulary = model.vocabulary {
+            try root.setAttribute(vocabularyAttributes.tokenizer, vocabulary.tokenizer)
+            try root.setAttribute(vocabularyAttributes.sha256, vocabulary.sha256)
+        }
+    }
+
+    /// The root attributes that record the vocabulary, named as in the data files.
+    public static let vocabularyAttributes = (tokenizer: "tokenizer", sha256: "vocab_sha256")
+
+    /// Both vocabulary attributes, or neither (an older checkpoint).
+    private static func readVocabulary(_ root: HDF5Group, path: String) throws -> CheckpointVocabulary? {
+        let names = vocabularyAttributes
+        switch (root.hasAttribute(names.tokenizer), root.hasAttribute(names.sha256)) {
+        case (false, false):
+            return nil
+        case (true, true):
+            return CheckpointVocabulary(tokenizer: try root.stringAttribute(names.tokenizer),
+                                        sha256: try root.stringAttribute(names.sha256))
+        case let (hasTokenizer, _):
+            throw CheckpointError.notACheckpoint(
+                file: path, reason: "`\(hasTokenizer ? names.tokenizer : names.sha256)` without "
+                    + "`\(hasTokenizer ? names.sha256 : names.tokenizer)`: the vocabulary takes both")
+        }
     }
 
     /// Checks the format and version, then reads the attributes.
@@ -262,7 +290,8 @@ public enum Checkpoint {
         let state = TrainingState(step: Int(try root.attribute("step", as: Int64.self)), dataPosition: position,
                                   dropoutSeed: seed, lossCurve: curve)
         let model = CheckpointModelInfo(configJSON: try root.stringAttribute("config"),
-                                        paddedVocabSize: Int(try root.attribute("padded_vocab_size", as: Int64.self)))
+                                        paddedVocabSize: Int(try root.attribute("padded_vocab_size", as: Int64.self)),
+                                        vocabulary: try readVocabulary(root, path: path))
         return Contents(state: state, model: model)
     }
 }

@@ -29,6 +29,9 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     /// Rank 0 could not write the file; the other ranks learn it from this.
     case writeFailedOnRankZero(file: String)
     case noCheckpoint(directory: String)
+    /// A data file tokenized with another vocabulary than the one the checkpoint was trained on.
+    case vocabularyMismatch(checkpoint: String, checkpointVocabulary: CheckpointVocabulary,
+                            data: String, dataVocabulary: CheckpointVocabulary)
 
     public var description: String {
         switch self {
@@ -47,6 +50,10 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
             return "\(file): rank 0 failed to write the checkpoint (its error says why)"
         case let .noCheckpoint(directory):
             return "\(directory): no checkpoint-NNNNNNNN.h5 file to resume from; check the --resume directory"
+        case let .vocabularyMismatch(checkpoint, recorded, data, found):
+            return "\(data): prepared with \(found), but \(checkpoint) was trained on \(recorded), so its token ids "
+                + "name other words; prepare the data with the checkpoint's vocabulary (`megatron prepare … --vocab-dir`), "
+                + "or pass --accept-vocab-mismatch to use it knowingly"
         }
     }
 }

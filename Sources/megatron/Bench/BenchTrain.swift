@@ -77,9 +77,9 @@ struct BenchTrain: ParsableCommand {
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
             + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
         if let warning = BLASKernelCheck.warning { print(warning) }
-        let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"]
-        print("OPENBLAS_THREAD_TIMEOUT=\(timeout ?? "unset") (4 lets OpenBLAS's idle threads sleep instead of "
-            + "spinning on the cores the kernels use; see scripts/bench_vs_torch.sh)")
+        print("OPENBLAS_THREAD_TIMEOUT read as \(BLASIdleThreads.timeoutExponent.map(String.init) ?? "unknown") "
+            + "(megatron sets 4 unless the caller sets it: OpenBLAS's idle threads then sleep instead of spinning on "
+            + "the cores the kernels use; 0 is OpenBLAS's default, 2^28 cycles)")
         print("model FLOPs/step = batch · s · (6·(12·L·h² + V·h) + 12·L·s·h) = \(formatted(flops / 1e9)) GFLOP "
             + "(GPTConfig.trainingFLOPs; causal masking not credited"
             + (recomputeActivations ? ", nor the recomputed forward)" : ")"))
