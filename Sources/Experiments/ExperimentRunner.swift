@@ -46,7 +46,7 @@ public struct ExperimentRunner {
             try prepare(step.args)
         }
         var results: [RunResult] = []
-        var record = RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
+        var record = RunRecord(experiment: spec.name, command: command, gitCommit: Self.gitCommit(), machine: .current(),
                                date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
@@ -92,7 +92,7 @@ public struct ExperimentRunner {
             throw ExperimentError.nothingToReevaluate(experiment: spec.name, reason: "\(recordPath) does not exist; run `megatron run \(spec.name)` first")
         }
         var record = try RunRecord.load(recordPath)
-        let commit = gitCommit()
+        let commit = Self.gitCommit()
         var done = 0
         for run in spec.runs {
             guard case .train(let config) = run.work else { continue }
@@ -176,7 +176,7 @@ public struct ExperimentRunner {
                          wallSeconds: Date().timeIntervalSince(started))
     }
 
-    func gitCommit() -> String {
+    static func gitCommit() -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "rev-parse", "HEAD"]

@@ -41,6 +41,12 @@ public struct ResultTables {
                 written.append(svgPath)
                 page += ["![\(record.experiment) loss curves](\(record.experiment)/loss.svg)", ""]
             }
+            if let plot = ScalingModelPlot(record: record)?.plot {
+                let svgPath = "\(resultsDirectory)/\(record.experiment)/prediction.svg"
+                try writeAtomically(Data(plot.render().utf8), to: svgPath)
+                written.append(svgPath)
+                page += ["![\(record.experiment): predicted and measured efficiency](\(record.experiment)/prediction.svg)", ""]
+            }
             if let plot = ScalingPlot(record: record)?.plot {
                 let svgPath = "\(resultsDirectory)/\(record.experiment)/efficiency.svg"
                 try writeAtomically(Data(plot.render().utf8), to: svgPath)

@@ -143,7 +143,7 @@ public struct StepSimulator: Sendable {
 
     /// FLOP/s of an m×n×k product: the calibration's one rate, or the table of the nearest
     /// concurrency interpolated linearly in log m, log n, log k (clamped at the table's edges).
-    func gemmRate(m: Int, n: Int, k: Int, concurrent: Int) -> Double {
+    public func gemmRate(m: Int, n: Int, k: Int, concurrent: Int) -> Double {
         if let uniformGEMMRate { return uniformGEMMRate }
         let table = machine.gemm.tables.min {
             abs($0.concurrentRanks - concurrent) < abs($1.concurrentRanks - concurrent)
