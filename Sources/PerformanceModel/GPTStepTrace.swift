@@ -15,6 +15,9 @@ public enum GPTStepTrace {
         return StepTrace(config: config, operations: builder.operations, parametersPerRank: parametersPerRank(config))
     }
 
+    /// The name of the data-parallel gradient all-reduce, the one collective a machine may overlap.
+    public static let gradientReduction = "data-parallel gradients"
+
     /// The elements of a rank's flat parameter buffer (`ParameterSet`, each parameter aligned).
     public static func parametersPerRank(_ config: StepTraceConfig) -> Int {
         let m = config.model, t = config.tensorParallel
@@ -88,7 +91,7 @@ public enum GPTStepTrace {
                 collective("loss sums", .allReduce, .dataParallel, elements: 2, elementBytes: 8, always: true)
             }
             if config.dataParallel > 1 {
-                collective("gradients", .allReduce, .dataParallel, elements: parameters)
+                collective(GPTStepTrace.gradientReduction, .allReduce, .dataParallel, elements: parameters)
                 kernel("gradients ÷ dp", elements: parameters, passes: 2)
             }
             if config.loop == .trainer {

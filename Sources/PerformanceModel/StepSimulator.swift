@@ -95,7 +95,7 @@ public struct StepSimulator: Sendable {
                 let (link, name, beta) = self.link(c, config: config)
                 let alternatives = CollectiveCost.estimate(c.op, bytes: c.bytes, ranks: c.groupSize, alpha: link.alphaSeconds, beta: beta)
                 let cost = alternatives.min { $0.seconds < $1.seconds }!
-                if c.group == .dataParallel && op.pass == .update && c.elements > 2 {
+                if op.name == GPTStepTrace.gradientReduction {
                     dataParallel += cost.seconds
                 } else {
                     exposed += cost.seconds
