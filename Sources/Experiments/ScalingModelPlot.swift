@@ -19,7 +19,7 @@ struct ScalingModelPlot {
             }.sorted { $0.x < $1.x })
         }
         let paper = { (dp: Double) in { (run: RunResult) in run.id.hasPrefix("paper") && run.metrics["model.dp"] == dp } }
-        let ours = { (label: String) in { (run: RunResult) in run.id.hasPrefix(label + " ") && run.metrics["model.dp"] == 1 } }
+        let ours = { (label: String) in { (run: RunResult) in run.id.hasPrefix(label + " tp") && run.metrics["model.dp"] == 1 } }
         let series = [
             line("paper, tp only (Fig. 5)", "paper.efficiency", paper(1)),
             line("model on DGX-2H, tp only", "model.efficiency", paper(1)),
@@ -27,6 +27,7 @@ struct ScalingModelPlot {
             line("model on DGX-2H, tp × dp 64", "model.efficiency", paper(64)),
             line("2-core measured", "measured.efficiency", ours("2-core")),
             line("2-core model", "model.efficiency", ours("2-core")),
+            line("2-core model, compute fitted", "model.efficiency", ours("2-core fitted")),
             line("16-core measured", "measured.efficiency", ours("16-core")),
             line("16-core model", "model.efficiency", ours("16-core")),
         ].filter { !$0.points.isEmpty }
