@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Layers, bottom to top: C system libraries → TensorCore → Collectives, Datasets → TensorParallel
-// → Models → Training → Tasks → Experiments → the `megatron` CLI. Nothing imports upward.
+// → Models → Training, PerformanceModel (beside it: shapes, no kernels) → Tasks → Experiments → the `megatron` CLI. Nothing imports upward.
 import PackageDescription
 
 let package = Package(
@@ -35,8 +35,9 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore",
                                                  "HDF5Files", "Datasets"]),
         .target(name: "Tasks", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
+        .target(name: "PerformanceModel", dependencies: ["Models", "TensorParallel", "Collectives"]),
         .target(name: "Experiments", dependencies: ["Training", "Tasks", "Models", "TensorParallel", "Collectives",
-                                                    "Datasets"]),
+                                                    "Datasets", "PerformanceModel"]),
 
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
@@ -48,6 +49,7 @@ let package = Package(
             "Training",
             "Experiments",
             "Tasks",
+            "PerformanceModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -60,7 +62,10 @@ let package = Package(
                     exclude: ["Reference"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
                                                          "TensorCore", "HDF5Files", "Datasets"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Tasks", "Datasets", "Collectives"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Tasks", "Datasets", "Collectives",
+                                                            "PerformanceModel"]),
+        .testTarget(name: "PerformanceModelTests", dependencies: ["PerformanceModel", "Training", "Models", "TensorParallel",
+                                                                  "Collectives", "TensorCore", "HDF5Files"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
     ]
 )

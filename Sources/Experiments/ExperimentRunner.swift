@@ -50,7 +50,7 @@ public struct ExperimentRunner {
         let recordPath = "\(resultsDirectory)/run.json"
         let earlier = FileManager.default.fileExists(atPath: recordPath) ? try? RunRecord.load(recordPath) : nil
         var results: [RunResult] = []
-        var record = earlier ?? RunRecord(experiment: spec.name, command: command, gitCommit: gitCommit(), machine: .current(),
+        var record = earlier ?? RunRecord(experiment: spec.name, command: command, gitCommit: Self.gitCommit(), machine: .current(),
                                           date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
         // Measured when this sitting first runs something, so the peak is the one the run met.
         var sitting: MachineDescription?
@@ -64,7 +64,7 @@ public struct ExperimentRunner {
             record.pending = pending
             record.shrunk = spec.shrunk
             record.command = command
-            record.gitCommit = gitCommit()
+            record.gitCommit = Self.gitCommit()
             record.machine = sitting ?? .current()
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
@@ -111,7 +111,7 @@ public struct ExperimentRunner {
             throw ExperimentError.nothingToReevaluate(experiment: spec.name, reason: "\(recordPath) does not exist; run `megatron run \(spec.name)` first")
         }
         var record = try RunRecord.load(recordPath)
-        let commit = gitCommit()
+        let commit = Self.gitCommit()
         var done = 0
         for run in spec.runs {
             guard case .train(let config) = run.work else { continue }
@@ -237,7 +237,7 @@ public struct ExperimentRunner {
         return best
     }
 
-    func gitCommit() -> String {
+    static func gitCommit() -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "rev-parse", "HEAD"]

@@ -57,12 +57,13 @@ func runChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
         return
     }
     let chunk = (count + threads - 1) / threads
+    let counter = GEMMCounter.current
     withoutActuallyEscaping(body) { body in
         let work = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let lo = t * chunk
             let hi = Swift.min(count, lo + chunk)
-            if lo < hi { ComputeThreads.alone { work.value(lo..<hi) } }
+            if lo < hi { ComputeThreads.alone { GEMMCounter.with(counter) { work.value(lo..<hi) } } }
         }
     }
 }

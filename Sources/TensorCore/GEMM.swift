@@ -17,6 +17,7 @@ public enum GEMM {
         precondition(k == kb, "GEMM.matmul: inner dimensions differ: op(a) \(m)×\(k), op(b) \(kb)×\(n)")
         precondition(c.rows == m && c.lastDimension == n,
                      "GEMM.matmul: output \(c.shape) for a \(m)×\(n) product")
+        GEMMCounter.count(m: m, n: n, k: k)
         StepProfiler.measure(.gemm) {
             T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
                        alpha: alpha, a: a.pointer, lda: a.lastDimension,
@@ -34,6 +35,7 @@ public enum GEMM {
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int
     ) {
+        GEMMCounter.count(m: m, n: n, k: k)
         StepProfiler.measure(.gemm) {
             T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -50,6 +52,7 @@ public enum GEMM {
         b: UnsafePointer<T>, ldb: Int, strideB: Int,
         beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int, strideC: Int
     ) {
+        for _ in 0..<batch { GEMMCounter.count(m: m, n: n, k: k) }
         StepProfiler.measure(.gemm) {
             for i in 0..<batch {
                 T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,

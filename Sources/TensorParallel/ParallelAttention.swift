@@ -170,22 +170,26 @@ public final class ParallelAttention<T: TensorScalar> {
     /// the products skip the blocks above the diagonal (5/8 of the work remains at s = 256).
     static var blockRows: Int { 64 }
 
-    /// The rows of queries of each block and the keys they see (all of them without the causal mask).
-    func queryBlocks(_ s: Int) -> [(rows: Range<Int>, keys: Int)] {
-        guard config.causal else { return [(0..<s, s)] }
-        return Swift.stride(from: 0, to: s, by: Self.blockRows).map { lo in
-            let hi = Swift.min(s, lo + Self.blockRows)
+    /// The rows of queries of each block and the keys they see (all of them without the causal
+    /// mask). The performance model's trace reads the products' shapes from here too.
+    public static func queryBlocks(sequence s: Int, causal: Bool) -> [(rows: Range<Int>, keys: Int)] {
+        guard causal else { return [(0..<s, s)] }
+        return Swift.stride(from: 0, to: s, by: blockRows).map { lo in
+            let hi = Swift.min(s, lo + blockRows)
             return (lo..<hi, hi)
         }
     }
 
     /// The keys of each block and the first query that sees them (0 without the causal mask).
-    func keyBlocks(_ s: Int) -> [(columns: Range<Int>, first: Int)] {
-        guard config.causal else { return [(0..<s, 0)] }
-        return Swift.stride(from: 0, to: s, by: Self.blockRows).map { lo in
-            (lo..<Swift.min(s, lo + Self.blockRows), lo)
+    public static func keyBlocks(sequence s: Int, causal: Bool) -> [(columns: Range<Int>, first: Int)] {
+        guard causal else { return [(0..<s, 0)] }
+        return Swift.stride(from: 0, to: s, by: blockRows).map { lo in
+            (lo..<Swift.min(s, lo + blockRows), lo)
         }
     }
+
+    func queryBlocks(_ s: Int) -> [(rows: Range<Int>, keys: Int)] { Self.queryBlocks(sequence: s, causal: config.causal) }
+    func keyBlocks(_ s: Int) -> [(columns: Range<Int>, first: Int)] { Self.keyBlocks(sequence: s, causal: config.causal) }
 
     /// Pair `pair`'s [s, s] matrix of `t`: [b, n/t, s, s].
     private func view(_ t: Tensor<T>, _ pair: Int, _ s: Int) -> Tensor<T> {

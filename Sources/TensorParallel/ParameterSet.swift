@@ -15,18 +15,23 @@ public final class ParameterSet<T: TensorScalar>: @unchecked Sendable {
     /// Each parameter starts on a 64-byte boundary, so its rows load as aligned vectors.
     static var alignmentElements: Int { TensorStorage<T>.alignment / MemoryLayout<T>.stride }
 
+    /// The elements a parameter of `count` elements takes in the flat buffers (and so in the
+    /// data-parallel all-reduce), its start rounded to the alignment.
+    public static func alignedCount(_ count: Int) -> Int {
+        (count + alignmentElements - 1) / alignmentElements * alignmentElements
+    }
+
     public init(_ parameters: [Parameter<T>]) {
         var names = Set<String>()
         for p in parameters {
             precondition(names.insert(p.name).inserted, "ParameterSet: parameter \(p.name) appears twice")
         }
         let parameters = parameters.filter(\.weightDecay) + parameters.filter { !$0.weightDecay }
-        let align = ParameterSet.alignmentElements
         var offsets: [Int] = []
         var total = 0, decayedEnd = 0
         for p in parameters {
             offsets.append(total)
-            total += (p.value.count + align - 1) / align * align
+            total += ParameterSet.alignedCount(p.value.count)
             if p.weightDecay { decayedEnd = total }
         }
         decayed = 0..<decayedEnd

@@ -27,6 +27,13 @@ struct Run: ParsableCommand {
                 .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
             throw ExperimentError.unknownExperiment(name: name, known: known)
         }
+        if ScalingModelExperiment.describes(path) {
+            let record = try ScalingModelExperiment(spec: try ScalingModelExperiment.load(path), command: "megatron run \(name)").run()
+            print("\(name): recorded results/\(name)/run.json (\(record.runs.count) rows)")
+            let written = try ResultTables(resultsDirectory: "results").write()
+            print("tables: \(written.joined(separator: ", "))")
+            return
+        }
         let spec = try ExperimentSpec.load(path)
         let runner = ExperimentRunner(spec: spec, command: "megatron run \(name)", prepare: { args in
             var command = try Prepare.parseAsRoot(args)

@@ -11,12 +11,21 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func everyExperimentFileIsValid() throws {
         let folder = "\(repositoryRoot)/experiments"
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
-        #expect(files == ["bert-layernorm.json", "bert-race.json", "gpt2-sizes.json", "scaling.json", "smoke.json",
-                          "tp-parity.json"])
-        for file in files {
+        #expect(files == ["bert-layernorm.json", "bert-race.json", "gpt2-sizes.json", "scaling-model.json", "scaling.json",
+                          "smoke.json", "tp-parity.json"])
+        for file in files where !ScalingModelExperiment.describes("\(folder)/\(file)") {
             let spec = try ExperimentSpec.load("\(folder)/\(file)")
             #expect(spec.name + ".json" == file)
             #expect(!spec.runs.isEmpty && !spec.shrunk.isEmpty)
+        }
+    }
+
+    /// The performance model's experiment names its machine files and records, and they exist.
+    @Test func scalingModelExperimentIsValid() throws {
+        let spec = try ScalingModelExperiment.load("\(repositoryRoot)/experiments/scaling-model.json")
+        #expect(spec.name == "scaling-model" && spec.paper.runs.count == 8)
+        for path in [spec.paper.machine] + spec.measured.flatMap({ [$0.machine, $0.record] }) {
+            #expect(FileManager.default.fileExists(atPath: "\(repositoryRoot)/\(path)"), "\(path)")
         }
     }
 

@@ -5,6 +5,6 @@
 enum ExperimentFigures {
     static func figures(_ record: RunRecord) -> [Figure] {
         [ParityFigure.make(record) ?? LossCurvesFigure.make(record), ModelSizeFigure.make(record),
-         EfficiencyBarsFigure.make(record), RACEAccuracyFigure.make(record)].compactMap { $0 }
+         EfficiencyBarsFigure.make(record), RACEAccuracyFigure.make(record), ScalingModelFigure.make(record)].compactMap { $0 }
     }
 }

@@ -16,6 +16,10 @@ public struct TrainingStepOutcome: Sendable {
     public var communicationSecondsPerRank: [Double]
     public var loss: Double
     public var localParameters: Int
+    /// Rank 0's last step: Σ 2·m·n·k over its products, and its all-reduces by group ("tp", "dp"),
+    /// for the performance model's trace to be held against.
+    public var gemmFLOPsPerStep: Int
+    public var allReducesPerStep: [String: CollectiveTally]
 }
 
 /// Times GPT training steps on tp × dp rank threads, on synthetic tokens: each step zeroes the
@@ -42,6 +46,8 @@ public struct TrainingStepBench: Sendable {
         var phases: [[Double]]
         var loss: Double
         var parameters: Int
+        var gemmFLOPs = 0
+        var allReduces: [String: CollectiveTally] = [:]
     }
 
     public func run() throws -> TrainingStepOutcome {
@@ -75,11 +81,18 @@ public struct TrainingStepBench: Sendable {
 
             let profiler = StepProfiler()
             StepProfiler.install(profiler)
-            defer { StepProfiler.install(nil) }
+            let counter = GEMMCounter()
+            GEMMCounter.install(counter)
+            defer {
+                StepProfiler.install(nil)
+                GEMMCounter.install(nil)
+            }
             var result = RankResult(times: [], phases: [], loss: 0, parameters: count)
             for step in 1...(warmup + steps) {
                 try world.barrier()
                 profiler.reset()
+                counter.reset()
+                world.counters.reset()
                 let start = StepProfiler.now()
                 StepProfiler.measure(.optimizer) { set.zeroGradients() }
                 let context = StepContext(step: step, batch: local, sequence: sizes.seq, batchOffset: first,
@@ -102,6 +115,8 @@ public struct TrainingStepBench: Sendable {
                     result.phases.append(StepProfiler.Phase.allCases.map { phases[$0] ?? 0 })
                 }
                 result.loss = report.total
+                result.gemmFLOPs = counter.flops
+                for group in ["tp", "dp"] { result.allReduces[group] = world.counters.tally(.allReduce, group: group) }
             }
             return result
         }
@@ -117,6 +132,7 @@ public struct TrainingStepBench: Sendable {
         }
         return TrainingStepOutcome(stepSeconds: medians.max()!, meanStepSeconds: mean, phaseSeconds: phases,
                                    communicationSecondsPerRank: communication, loss: rank0.loss,
-                                   localParameters: rank0.parameters)
+                                   localParameters: rank0.parameters, gemmFLOPsPerStep: rank0.gemmFLOPs,
+                                   allReducesPerStep: rank0.allReduces)
     }
 }
