@@ -11,7 +11,7 @@ public struct GPTConfig: Sendable, Codable, Equatable {
     /// The tokenizer's vocabulary (50257 for GPT-2).
     public var vocabSize: Int
     /// The embedding rows, ≥ vocabSize and divisible by tp; Megatron pads to a multiple of 128·tp.
-    /// Fixing it makes runs at different tp identical (the padded rows take part in the softmax).
+    /// Fixing it makes runs at different tp identical; the padded rows take no probability.
     public var paddedVocabSize: Int
     /// GPT-2 uses the tanh form ("gelu_new"); Megatron defaults to erf.
     public var gelu: GeLUForm

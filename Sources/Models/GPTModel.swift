@@ -45,7 +45,8 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
                                      recomputeActivations: recomputeActivations)
         logits = VocabParallelLogits(embedding: embedding.wordEmbeddings, biasName: nil,
                                      initializer: initializer, group: group)
-        crossEntropy = VocabParallelCrossEntropy(vocabRange: embedding.wordEmbeddings.vocabRange, group: group)
+        crossEntropy = VocabParallelCrossEntropy(vocabRange: embedding.wordEmbeddings.vocabRange, vocabSize: config.vocabSize,
+                                                 group: group)
         parameters = ParameterSet(embedding.parameters + encoder.parameters)
     }
 

@@ -25,8 +25,8 @@ public struct ClozeResult: Sendable, Codable, Equatable {
 
 /// LAMBADA in Megatron's strict mode (`tasks/zeroshot_gpt2/evaluate.py`, `--strict-lambada`):
 /// the input is the context followed by the target, BPE(" " + last word); teacher-forced, an
-/// example is right iff at every target position the argmax of the full-vocabulary logits
-/// (padding rows included, as Megatron's gathered logits are) is the target token.
+/// example is right iff at every target position the argmax of the vocabulary's logits is the
+/// target token (Megatron's gathered logits include the padded rows; here they never win).
 ///
 /// Megatron pads every example to s + 1 tokens; here a batch is padded to its longest example,
 /// which changes nothing a causal model computes for the real positions. A context longer than
@@ -125,7 +125,8 @@ public struct LAMBADAAccuracy: Sendable {
             for r in rows { targetLossSum += Double(output.losses.pointer[r]) }
             let gathered = Tensor<T>(zeros: [rows.count, logits.lastDimension])
             gathered.gatherRows(rows, of: logits)
-            var predicted = try VocabParallelArgmax.argmax(gathered, vocabStart: vocabStart, group: group)[...]
+            var predicted = try VocabParallelArgmax.argmax(gathered, vocabStart: vocabStart,
+                                                               vocabSize: model.config.vocabSize, group: group)[...]
             for i in indices {
                 let target = examples[i].target
                 let guesses = predicted.prefix(target.count)

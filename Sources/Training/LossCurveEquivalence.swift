@@ -17,7 +17,7 @@ public struct LossCurveEquivalence: Sendable {
     public var heads = 4
     public var sequence = 16
     public var vocab = 203
-    /// Fixed so every tp sees the same embedding rows (the padded rows join the softmax).
+    /// Fixed so every tp holds the same embedding rows.
     public var paddedVocab = 256
     public var globalBatch = 8
     public var microBatch = 2
