@@ -11,6 +11,11 @@ How to run it by hand (CPU only, no model download):
     /work/venv/bin/python scripts/reference/checkpoint_fixtures.py --check-export DIR KIND REFERENCE
         # load an exported directory with from_pretrained and compare its logits with REFERENCE
 
+The committed `export-check.jsonl` holds that check's output for `megatron export hf` of the
+imported fixtures (`megatron import hf --from Fixtures/gpt2-tiny --out A.h5`, `megatron export hf
+--checkpoint A.h5 --out DIR`, then `--check-export DIR gpt Fixtures/gpt2-tiny-reference.safetensors`;
+the same for bert-tiny with `bert`).
+
 Run it from the repository root. What it writes, from fixed seeds:
 - `gpt2-tiny/` (GPT2LMHeadModel) and `bert-tiny/` (BertForPreTraining): config.json and
   model.safetensors as save_pretrained writes them, float32; 2 layers, hidden 16, 4 heads, FFN 64,

@@ -61,16 +61,11 @@ public enum HuggingFaceImport {
     /// Builds our model at tp = 1, fills it from `source` and writes it as a checkpoint.
     static func write<T: TensorScalar & HDF5Scalar>(_: T.Type, source: HuggingFaceModel, config: TrainingConfig,
                                                     to path: String) throws -> (count: Int, type: String) {
-        let run = TrainingRun(config: config)
-        let count = try InProcessWorld.run(worldSize: 1) { world -> Int in
-            let grid = try ProcessGrid(world: world, tensorParallel: 1, dataParallel: 1)
-            let group = TensorParallelGroup(grid.tensorParallel)
-            let parameters = config.model.family == .gpt
-                ? GPTModel<T>(config: run.gptConfig, seed: config.training.seed, group: group).parameters
-                : BERTModel<T>(config: run.bertConfig, seed: config.training.seed, group: group).parameters
+        let padded = TrainingRun(config: config).paddedVocab
+        let count = try SerialModel.withParameters(T.self, config: config) { parameters, grid -> Int in
             var mismatches: [TensorMismatch] = []
             for p in parameters.parameters where source.sources[p.name] != nil {
-                let full: Tensor<T> = try source.tensor(p.name, paddedVocabSize: run.paddedVocab)
+                let full: Tensor<T> = try source.tensor(p.name, paddedVocabSize: padded)
                 guard full.shape == p.fullShape else {
                     mismatches.append(TensorMismatch(name: p.name, checkpointShape: full.shape, modelShape: p.fullShape))
                     continue
@@ -81,10 +76,10 @@ public enum HuggingFaceImport {
             let t = config.training
             let optimizer = Optimizer(parameters: parameters, schedule: t.schedule, hyperparameters: t.adamW, maxGradientNorm: nil)
             try Checkpoint.write(to: path, optimizer: optimizer, grid: grid,
-                                 model: CheckpointModelInfo(configJSON: try config.json(), paddedVocabSize: run.paddedVocab),
+                                 model: CheckpointModelInfo(configJSON: try config.json(), paddedVocabSize: padded),
                                  state: TrainingState(step: 0, dataPosition: .start, dropoutSeed: t.seed, lossCurve: []))
             return parameters.parameters.reduce(0) { $0 + $1.fullShape.reduce(1, *) }
-        }[0]
+        }
         return (count, "\(T.self)")
     }
 }
