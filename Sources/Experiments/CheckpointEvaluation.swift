@@ -116,7 +116,7 @@ public struct CheckpointEvaluation: Sendable {
         var multipleChoice: BERTMultipleChoiceModel<Float>?
         func gptModel(_ task: EvaluationTask) throws -> GPTModel<Float> {
             if let gpt { return gpt }
-            let model = GPTModel<Float>(config: setup.gptConfig, seed: t.seed, group: group)
+            let model = GPTModel<Float>(config: setup.gptConfig, seed: t.seed, group: group, forwardOnly: true)
             try loadWeights(model.parameters, group: group, task: task)
             gpt = model
             return model

@@ -42,6 +42,14 @@ public struct GPTConfig: Sendable, Codable, Equatable {
                           layerNormEpsilon: layerNormEpsilon, initStd: initStd)
     }
 
+    /// Forward FLOPs of one sequence of `sequence` tokens with the output layer at `scored`
+    /// positions: 2 per layer weight per token, 4·s·h per token per layer for q·kᵀ and probs·v
+    /// (causal masking not credited), 2·V·h per scored position.
+    public func forwardFLOPs(sequence: Int, scored: Int) -> Double {
+        let (l, h, v, s) = (Double(layers), Double(hidden), Double(paddedVocabSize), Double(sequence))
+        return s * (2 * 12 * l * h * h + 4 * l * s * h) + 2 * Double(scored) * v * h
+    }
+
     /// Training FLOPs of one sequence of `sequence` tokens: 6 per weight per token for the
     /// matmuls (2 forward, 4 backward) over the 12·L·h² layer weights and the V·h tied output
     /// layer, plus 12·L·s·h per token for q·kᵀ and probs·v (forward 4·s·h, backward twice that).
