@@ -49,23 +49,13 @@ import transformers
 from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel
 
+from model_golden import perturb  # the same seeded non-trivial values as the model goldens
+
 OUT = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures")
 LAYERS, HIDDEN, HEADS, FFN, VOCAB, POSITIONS = 2, 16, 4, 64, 100, 32
 BATCH, SEQUENCE = 2, 7
 STREAM, STREAM_SEQUENCE, STREAM_STRIDE = 70, 16, 4
 CLS, SEP, MASK, PAD = 1, 2, 3, 0
-
-
-def perturb(model, generator):
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=generator, dtype=torch.float64)
-            if p.dim() >= 2:
-                p.copy_(0.2 * noise)
-            elif "LayerNorm.weight" in name or ("ln_" in name and name.endswith("weight")):
-                p.copy_(1 + 0.1 * noise)
-            else:
-                p.copy_(0.1 * noise)
 
 
 def metadata():
