@@ -10,6 +10,8 @@ How to run it by hand (CPU only, no model download):
     /work/venv/bin/python scripts/reference/checkpoint_fixtures.py           # rewrite the fixtures
     /work/venv/bin/python scripts/reference/checkpoint_fixtures.py --check-export DIR KIND REFERENCE
         # load an exported directory with from_pretrained and compare its logits with REFERENCE
+    /work/venv/bin/python scripts/reference/checkpoint_fixtures.py --check-perplexity DIR FILE.h5 SEQUENCE STRIDE
+        # transformers' token perplexity of an exported GPT on a prepared evaluation stream (needs h5py)
 
 The committed `export-check.jsonl` holds that check's output for `megatron export hf` of the
 imported fixtures (`megatron import hf --from Fixtures/gpt2-tiny --out A.h5`, `megatron export hf
@@ -203,9 +205,34 @@ def check_export(directory, kind, reference_path):
     return difference
 
 
+def check_perplexity(directory, token_file, sequence, stride):
+    """transformers' token-level perplexity of an exported GPT on an evaluation stream
+    (`megatron prepare wikitext --split eval` file), windows cut as Tasks/StrideWindows.swift
+    cuts them: to compare with `megatron eval --task wikitext103`'s token_ppl."""
+    import h5py
+    from transformers import GPT2TokenizerFast
+    with h5py.File(token_file, "r") as f:
+        stream = torch.tensor(f["tokens"][:].astype("int64"))
+    model = GPT2LMHeadModel.from_pretrained(directory).double().eval()
+    tokenizer = GPT2TokenizerFast.from_pretrained(directory)
+    loss_sum, count = 0.0, 0
+    with torch.no_grad():
+        for start, length, first in stride_windows(len(stream), int(sequence), int(stride)):
+            out = model(input_ids=stream[start:start + length][None]).logits[0]
+            target = stream[start + 1:start + length + 1]
+            loss_sum += F.cross_entropy(out[first:length], target[first:length], reduction="sum").item()
+            count += length - first
+    print(json.dumps({"directory": directory, "data": token_file, "sequence": int(sequence), "stride": int(stride),
+                      "token_ppl": math.exp(loss_sum / count), "targets": count, "tokenizer_vocab": len(tokenizer),
+                      "transformers_version": transformers.__version__}))
+
+
 def main():
     if sys.argv[1:2] == ["--check-export"]:
         sys.exit(0 if check_export(*sys.argv[2:5]) < 1e-12 else 1)
+    if sys.argv[1:2] == ["--check-perplexity"]:
+        check_perplexity(*sys.argv[2:6])
+        return
     if not os.path.isdir(OUT):
         sys.exit(f"{OUT} not found: run this from the repository root")
     torch.use_deterministic_algorithms(True)
