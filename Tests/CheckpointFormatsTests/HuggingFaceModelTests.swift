@@ -86,3 +86,103 @@ func editedFixture(_ name: String, _ edit: (inout [String: Any]) -> Void) throws
         #expect(extra.hasPrefix("cls."))
     }
 }
+
+/// Fixture variants written by our own writer: the same weights under other names and files.
+@Suite struct HuggingFaceVariantTests {
+    /// A directory with `config` and the tensors of `fixture` renamed by `rename` (nil drops one),
+    /// split over `shards` files with an index when more than one.
+    static func variant(_ fixture: String, shards: Int = 1, config edit: (inout [String: Any]) -> Void,
+                        rename: (String) -> String?) throws -> String {
+        let directory = try editedFixture(fixture, edit)
+        let source = try SafetensorsFile(path: directory + "/model.safetensors")
+        try FileManager.default.removeItem(atPath: directory + "/model.safetensors")
+        var tensors: [(name: String, tensor: Tensor<Float>)] = []
+        for name in source.names {
+            if let renamed = rename(name) { tensors.append((renamed, try source.tensor(name))) }
+        }
+        guard shards > 1 else {
+            try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
+            return directory
+        }
+        var map: [String: String] = [:]
+        let per = (tensors.count + shards - 1) / shards
+        for s in 0..<shards {
+            let file = String(format: "model-%05d-of-%05d.safetensors", s + 1, shards)
+            let part = Array(tensors[(s * per)..<min(tensors.count, (s + 1) * per)])
+            try SafetensorsWriter.write(part, to: directory + "/" + file)
+            for t in part { map[t.name] = file }
+        }
+        try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": map])
+            .write(to: URL(fileURLWithPath: directory + "/" + SafetensorsCheckpoint.index))
+        return directory
+    }
+
+    static func sameTensors(_ a: HuggingFaceModel, _ b: HuggingFaceModel, names: [String]) throws -> Bool {
+        try names.allSatisfy { name in
+            let x: Tensor<Float> = try a.tensor(name, paddedVocabSize: 128), y: Tensor<Float> = try b.tensor(name, paddedVocabSize: 128)
+            return x.shape == y.shape && x.array == y.array
+        }
+    }
+
+    @Test func shardedGPT2EqualsTheSingleFile() throws {
+        let single = try HuggingFaceModel(directory: fixtures + "/gpt2-tiny")
+        let directory = try Self.variant("gpt2-tiny", shards: 3, config: { _ in }, rename: { $0 })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sharded = try HuggingFaceModel(directory: directory)
+        #expect(try Self.sameTensors(single, sharded, names: single.description.shapes.keys.sorted()))
+    }
+
+    /// GPT2Model files have no `transformer.` prefix.
+    @Test func gpt2ModelWithoutPrefix() throws {
+        let full = try HuggingFaceModel(directory: fixtures + "/gpt2-tiny")
+        let directory = try Self.variant("gpt2-tiny", config: { $0["architectures"] = ["GPT2Model"] },
+                                         rename: { String($0.dropFirst("transformer.".count)) })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bare = try HuggingFaceModel(directory: directory)
+        #expect(bare.architecture == "GPT2Model" && bare.absent.isEmpty)
+        #expect(try Self.sameTensors(full, bare, names: full.description.shapes.keys.sorted()))
+    }
+
+    /// BertModel files: no `bert.` prefix, no masked-LM or binary head (ours keep their
+    /// initialisation), and old files' LayerNorm.gamma / beta names.
+    @Test func bertModelWithLegacyLayerNormNames() throws {
+        let full = try HuggingFaceModel(directory: fixtures + "/bert-tiny")
+        let directory = try Self.variant("bert-tiny", config: { $0["architectures"] = ["BertModel"] }, rename: { name in
+            guard name.hasPrefix("bert.") else { return nil }
+            return String(name.dropFirst("bert.".count))
+                .replacingOccurrences(of: "LayerNorm.weight", with: "LayerNorm.gamma")
+                .replacingOccurrences(of: "LayerNorm.bias", with: "LayerNorm.beta")
+        })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bare = try HuggingFaceModel(directory: directory)
+        #expect(bare.absent == ["binary_head.bias", "binary_head.weight", "lm_head.bias", "lm_head.dense.bias",
+                                "lm_head.dense.weight", "lm_head.layernorm.bias", "lm_head.layernorm.weight"])
+        #expect(try Self.sameTensors(full, bare, names: Array(bare.sources.keys)))
+    }
+
+    @Test func bertForMaskedLMHasNoPoolerOrBinaryHead() throws {
+        let directory = try Self.variant("bert-tiny", config: { $0["architectures"] = ["BertForMaskedLM"] }, rename: { name in
+            name.contains("pooler") || name.contains("seq_relationship") ? nil : name
+        })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let model = try HuggingFaceModel(directory: directory)
+        #expect(model.absent == ["binary_head.bias", "binary_head.weight", "pooler.dense.bias", "pooler.dense.weight"])
+    }
+
+    /// A GPT-2 file whose output layer differs from its embedding is untied: refused.
+    @Test func untiedOutputLayerIsRefused() throws {
+        let directory = try Self.variant("gpt2-tiny", config: { _ in }, rename: { $0 })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = try SafetensorsFile(path: directory + "/model.safetensors")
+        var tensors: [(name: String, tensor: Tensor<Float>)] = try source.names.map { ($0, try source.tensor($0)) }
+        let head: Tensor<Float> = try source.tensor("transformer.wte.weight")
+        head.pointer[7] += 1
+        tensors.append(("lm_head.weight", head))
+        try SafetensorsWriter.write(tensors, to: directory + "/model.safetensors")
+        guard case let .tensorContradictsConfig(_, tensor, _)? = formatError({ _ = try HuggingFaceModel(directory: directory) }) else {
+            Issue.record("an untied lm_head must be refused")
+            return
+        }
+        #expect(tensor == "lm_head.weight")
+    }
+}
