@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// Layers, bottom to top: C system libraries → TensorCore → Collectives, Datasets → TensorParallel
+// Layers, bottom to top: C system libraries → TensorCore → Collectives, Datasets, CheckpointFormats → TensorParallel
 // → Models → Training, PerformanceModel (beside it: shapes, no kernels) → Tasks → Experiments → the `megatron` CLI. Nothing imports upward.
 import PackageDescription
 
@@ -28,12 +28,13 @@ let package = Package(
 
         .target(name: "CGEMMReference", dependencies: ["CBLAS"]),
         .target(name: "HDF5Files", dependencies: ["CHDF5"]),
+        .target(name: "CheckpointFormats", dependencies: ["TensorCore"]),
         .target(name: "Collectives", dependencies: ["TensorCore", "CMPI"]),
         .target(name: "Datasets", dependencies: ["HDF5Files"]),
         .target(name: "TensorParallel", dependencies: ["TensorCore", "Collectives"]),
         .target(name: "Models", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
         .target(name: "Training", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore",
-                                                 "HDF5Files", "Datasets"]),
+                                                 "HDF5Files", "Datasets", "CheckpointFormats"]),
         .target(name: "Tasks", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),
         .target(name: "PerformanceModel", dependencies: ["Models", "TensorParallel", "Collectives"]),
         .target(name: "Experiments", dependencies: ["Training", "Tasks", "Models", "TensorParallel", "Collectives",
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives", "TensorCore"]),
         .testTarget(name: "HDF5FilesTests", dependencies: ["HDF5Files"]),
+        .testTarget(name: "CheckpointFormatsTests", dependencies: ["CheckpointFormats", "TensorCore"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "HDF5Files"], exclude: ["Golden"]),
         .testTarget(name: "TensorParallelTests", dependencies: ["TensorParallel", "Collectives", "TensorCore"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorParallel", "Collectives", "TensorCore", "HDF5Files"],
@@ -63,7 +65,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TensorParallel", "Collectives",
                                                          "TensorCore", "HDF5Files", "Datasets"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Tasks", "Datasets", "Collectives",
-                                                            "PerformanceModel"]),
+                                                            "PerformanceModel", "Models", "TensorParallel", "TensorCore",
+                                                            "CheckpointFormats", "HDF5Files"]),
         .testTarget(name: "PerformanceModelTests", dependencies: ["PerformanceModel", "Training", "Models", "TensorParallel",
                                                                   "Collectives", "TensorCore", "HDF5Files"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Models", "TensorParallel", "Collectives", "TensorCore", "Datasets"]),

@@ -8,8 +8,7 @@ import Training
 
 /// Evaluates one checkpoint on the paper's tasks at any tp × dp. The model comes from the
 /// checkpoint alone: its recorded config and padded vocabulary (fixed, so every layout builds
-/// the same model and LAMBADA's argmax sees the same padded rows). Everything that can be
-/// checked — the checkpoint, the layout, each task against the model's family, each data file's
+/// the same model). Everything that can be checked — the checkpoint, the layout, each task against the model's family, each data file's
 /// kind and vocabulary — is checked before any rank starts. `megatron eval`, `megatron finetune
 /// race` and the experiment runner all evaluate through here.
 public struct CheckpointEvaluation: Sendable {
@@ -132,7 +131,7 @@ public struct CheckpointEvaluation: Sendable {
         var multipleChoice: BERTMultipleChoiceModel<Float>?
         func gptModel(_ task: EvaluationTask) throws -> GPTModel<Float> {
             if let gpt { return gpt }
-            let model = GPTModel<Float>(config: setup.gptConfig, seed: t.seed, group: group)
+            let model = GPTModel<Float>(config: setup.gptConfig, seed: t.seed, group: group, forwardOnly: true)
             try loadWeights(model.parameters, group: group, task: task)
             gpt = model
             return model

@@ -63,7 +63,8 @@ public final class BERTModel<T: TensorScalar>: TrainableModel {
                                             initializer: initializer, group: group)
         logits = VocabParallelLogits(embedding: body.embedding.wordEmbeddings, biasName: "lm_head.bias",
                                      initializer: initializer, group: group)
-        crossEntropy = VocabParallelCrossEntropy(vocabRange: body.embedding.wordEmbeddings.vocabRange, group: group)
+        crossEntropy = VocabParallelCrossEntropy(vocabRange: body.embedding.wordEmbeddings.vocabRange, vocabSize: config.vocabSize,
+                                                 group: group)
         binaryHead = ReplicatedLinear(name: "binary_head", inFeatures: config.hidden, outFeatures: 2,
                                       initStd: config.initStd, initializer: initializer, group: group)
         parameters = ParameterSet(body.parameters + transform.parameters + transformNorm.parameters

@@ -11,7 +11,7 @@ public struct GPTConfig: Sendable, Codable, Equatable {
     /// The tokenizer's vocabulary (50257 for GPT-2).
     public var vocabSize: Int
     /// The embedding rows, ≥ vocabSize and divisible by tp; Megatron pads to a multiple of 128·tp.
-    /// Fixing it makes runs at different tp identical (the padded rows take part in the softmax).
+    /// Fixing it makes runs at different tp identical; the padded rows take no probability.
     public var paddedVocabSize: Int
     /// GPT-2 uses the tanh form ("gelu_new"); Megatron defaults to erf.
     public var gelu: GeLUForm
@@ -40,6 +40,14 @@ public struct GPTConfig: Sendable, Codable, Equatable {
         TransformerConfig(layers: layers, hidden: hidden, heads: heads, causal: true,
                           attentionDropout: attentionDropout, hiddenDropout: hiddenDropout, gelu: gelu,
                           layerNormEpsilon: layerNormEpsilon, initStd: initStd)
+    }
+
+    /// Forward FLOPs of one sequence of `sequence` tokens with the output layer at `scored`
+    /// positions: 2 per layer weight per token, 4·s·h per token per layer for q·kᵀ and probs·v
+    /// (causal masking not credited), 2·V·h per scored position.
+    public func forwardFLOPs(sequence: Int, scored: Int) -> Double {
+        let (l, h, v, s) = (Double(layers), Double(hidden), Double(paddedVocabSize), Double(sequence))
+        return s * (2 * 12 * l * h * h + 4 * l * s * h) + 2 * Double(scored) * v * h
     }
 
     /// Training FLOPs of one sequence of `sequence` tokens: 6 per weight per token for the

@@ -28,12 +28,14 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
     let logits: VocabParallelLogits<T>
     let crossEntropy: VocabParallelCrossEntropy<T>
 
-    private var lossGradient = Reusable<T>()
+    private var lossGradient = Reusable<T>(), scoredHidden = Reusable<T>()
 
     /// `recomputeActivations`: keep only each layer's input from forward to backward and run the
     /// layer's forward again in backward (`LayerRecomputation`); the same losses and gradients,
-    /// less activation memory, one more forward of the layers per step.
-    public init(config: GPTConfig, seed: UInt64, group: TensorParallelGroup, recomputeActivations: Bool = false) {
+    /// less activation memory, one more forward of the layers per step. `forwardOnly`: an
+    /// evaluation model that keeps nothing for a backward (and has none).
+    public init(config: GPTConfig, seed: UInt64, group: TensorParallelGroup, recomputeActivations: Bool = false,
+                forwardOnly: Bool = false) {
         self.config = config
         tensorParallel = group
         let initializer = ParameterInitializer(seed: seed)
@@ -42,10 +44,11 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
                                            dropout: config.hiddenDropout, initStd: config.initStd,
                                            initializer: initializer, group: group)
         encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
-                                     recomputeActivations: recomputeActivations)
+                                     recomputeActivations: recomputeActivations, forwardOnly: forwardOnly)
         logits = VocabParallelLogits(embedding: embedding.wordEmbeddings, biasName: nil,
                                      initializer: initializer, group: group)
-        crossEntropy = VocabParallelCrossEntropy(vocabRange: embedding.wordEmbeddings.vocabRange, group: group)
+        crossEntropy = VocabParallelCrossEntropy(vocabRange: embedding.wordEmbeddings.vocabRange, vocabSize: config.vocabSize,
+                                                 group: group)
         parameters = ParameterSet(embedding.parameters + encoder.parameters)
     }
 
@@ -60,6 +63,22 @@ public final class GPTModel<T: TensorScalar>: TrainableModel {
         let h = try encoder.forward(x, context: context)
         let z = logits.forward(h)
         return (try crossEntropy.forward(logits: z, targets: input.labels), z)
+    }
+
+    /// Evaluation's forward: the output layer and the cross-entropy run on the positions `rows`
+    /// of the b·s flattened ones only (the targets a task scores), so the vocabulary GEMM costs
+    /// what is scored. Losses [R] and this rank's logits [R, V/t], in the order of `rows`.
+    @_specialize(where T == Float)
+    public func scoredForward(_ input: GPTInput, rows: [Int], context: StepContext) throws
+        -> (losses: Tensor<T>, logits: Tensor<T>) {
+        precondition(input.tokens.count == context.tokens && input.labels.count == context.tokens,
+                     "GPTModel: \(input.tokens.count) tokens for batch \(context.batch) × sequence \(context.sequence)")
+        let x = try embedding.forward(tokens: input.tokens, tokenTypes: nil, context: context)
+        let h = try encoder.forward(x, context: context)
+        let scored = scoredHidden([rows.count, config.hidden])
+        scored.gatherRows(rows, of: h)
+        let z = logits.forward(scored)
+        return (try crossEntropy.forward(logits: z, targets: rows.map { input.labels[$0] }), z)
     }
 
     @_specialize(where T == Float)

@@ -14,9 +14,11 @@ final class TransformerEncoder<T: TensorScalar> {
     private var output = Reusable<T>(), mean = Reusable<T>(), rstd = Reusable<T>()
     private var gradient = Reusable<T>()
 
+    /// `forwardOnly`: the layers share one workspace and keep nothing for a backward (evaluation).
     init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup,
-         recomputeActivations: Bool) {
-        let recomputation = recomputeActivations ? LayerRecomputation<T>(layers: config.layers) : nil
+         recomputeActivations: Bool, forwardOnly: Bool = false) {
+        let recomputation = recomputeActivations || forwardOnly
+            ? LayerRecomputation<T>(layers: config.layers, forwardOnly: forwardOnly) : nil
         layers = (0..<config.layers).map {
             ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group,
                                      workspace: recomputation?.workspace ?? .init())

@@ -25,8 +25,9 @@ public struct ClozeResult: Sendable, Codable, Equatable {
 
 /// LAMBADA in Megatron's strict mode (`tasks/zeroshot_gpt2/evaluate.py`, `--strict-lambada`):
 /// the input is the context followed by the target, BPE(" " + last word); teacher-forced, an
-/// example is right iff at every target position the argmax of the full-vocabulary logits
-/// (padding rows included, as Megatron's gathered logits are) is the target token.
+/// example is right iff at every target position the argmax of the vocabulary's logits is the
+/// target token (Megatron's gathered logits include the padded rows; here they never win). The
+/// output layer runs on the target positions only.
 ///
 /// Megatron pads every example to s + 1 tokens; here a batch is padded to its longest example,
 /// which changes nothing a causal model computes for the real positions. A context longer than
@@ -113,19 +114,17 @@ public struct LAMBADAAccuracy: Sendable {
                     labels[row * length + p] = tokens[p + 1]
                 }
             }
-            let output = try model.forward(GPTInput(tokens: inputs, labels: labels),
-                                           context: .evaluation(batch: indices.count, sequence: length))
-            let logits = output.logits
             // The rows whose labels are target tokens: the last len(target) real positions.
             var rows: [Int] = []
             for (row, i) in indices.enumerated() {
                 let end = sequences[row].count - 1
                 rows += (end - examples[i].target.count..<end).map { row * length + $0 }
             }
-            for r in rows { targetLossSum += Double(output.losses.pointer[r]) }
-            let gathered = Tensor<T>(zeros: [rows.count, logits.lastDimension])
-            gathered.gatherRows(rows, of: logits)
-            var predicted = try VocabParallelArgmax.argmax(gathered, vocabStart: vocabStart, group: group)[...]
+            let output = try model.scoredForward(GPTInput(tokens: inputs, labels: labels), rows: rows,
+                                                 context: .evaluation(batch: indices.count, sequence: length))
+            for r in 0..<rows.count { targetLossSum += Double(output.losses.pointer[r]) }
+            var predicted = try VocabParallelArgmax.argmax(output.logits, vocabStart: vocabStart,
+                                                           vocabSize: model.config.vocabSize, group: group)[...]
             for i in indices {
                 let target = examples[i].target
                 let guesses = predicted.prefix(target.count)

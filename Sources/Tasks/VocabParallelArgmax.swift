@@ -6,18 +6,20 @@ import TensorParallel
 /// each rank finds its largest logit, the group takes the maximum value, and among the ranks
 /// holding it the lowest id wins (all-reduce MAX of the negated ids). Ties therefore go to the
 /// lowest id, as `torch.argmax` (first occurrence) decides them on Megatron's gathered logits.
-/// Two all-reduces of one number per row instead of an all-gather of the rows.
+/// Two all-reduces of one number per row instead of an all-gather of the rows. Ids from
+/// `vocabSize` on (the padded rows) are never chosen.
 public enum VocabParallelArgmax {
     /// logits: [N, V/t], this rank's vocabulary block starting at id `vocabStart` → N ids.
-    public static func argmax<T: TensorScalar>(_ logits: Tensor<T>, vocabStart: Int,
+    public static func argmax<T: TensorScalar>(_ logits: Tensor<T>, vocabStart: Int, vocabSize: Int? = nil,
                                                group: TensorParallelGroup) throws -> [Int] {
         let rows = logits.rows, width = logits.lastDimension
+        let columns = VocabParallelCrossEntropy<T>.realColumns(vocabStart..<(vocabStart + width), vocabSize: vocabSize)
         let best = Tensor<T>(zeros: [rows])
         var local = [Int](repeating: 0, count: rows)
         for n in 0..<rows {
             let row = logits.pointer + n * width
-            var top = row[0], at = 0
-            for v in 1..<width where row[v] > top {
+            var top = -T.infinity, at = 0
+            for v in 0..<columns where row[v] > top {
                 top = row[v]
                 at = v
             }

@@ -61,7 +61,8 @@ public struct WikiTextPerplexity: Sendable {
     }
 
     /// Scores the stream with `model` (its tensor-parallel group) on this data-parallel rank's
-    /// block of windows, `batch` windows per forward, dropout off; L and the target count are
+    /// block of windows, `batch` windows per forward, dropout off, the output layer on each
+    /// window's scored targets only; L and the target count are
     /// summed over `dataParallel`, so every rank returns the same result. `sequence` defaults to
     /// the model's maximum.
     public func evaluate<T: TensorScalar>(
@@ -83,26 +84,25 @@ public struct WikiTextPerplexity: Sendable {
         let mine = DataParallelShard.range(count: windows.count, rank: dataParallel.rank, size: dataParallel.size)
         var reporter = ProgressReporter(unit: "windows", total: mine.count, handler: progress)
         var lossSum = 0.0, scored = 0
-        var inputs = [Int32](), labels = [Int32]()
+        var inputs = [Int32](), labels = [Int32](), rows = [Int]()
         for first in Swift.stride(from: mine.lowerBound, to: mine.upperBound, by: batch) {
             let group = first..<min(first + batch, mine.upperBound)
             inputs.removeAll(keepingCapacity: true)
             labels.removeAll(keepingCapacity: true)
-            for index in group {
+            rows.removeAll(keepingCapacity: true)
+            for (row, index) in group.enumerated() {
                 let w = windows.window(index)
                 inputs += tokens[w.start..<(w.start + w.length)]
                 labels += tokens[(w.start + 1)..<(w.start + w.length + 1)]
                 let pads = s - w.length
                 inputs += repeatElement(0, count: pads)
                 labels += repeatElement(0, count: pads)
+                rows += w.scored.map { row * s + $0 }
             }
-            let losses = try model.forward(GPTInput(tokens: inputs, labels: labels),
-                                           context: .evaluation(batch: group.count, sequence: s)).losses
-            for (row, index) in group.enumerated() {
-                let scoredPositions = windows.window(index).scored
-                for p in scoredPositions { lossSum += Double(losses.pointer[row * s + p]) }
-                scored += scoredPositions.count
-            }
+            let losses = try model.scoredForward(GPTInput(tokens: inputs, labels: labels), rows: rows,
+                                                 context: .evaluation(batch: group.count, sequence: s)).losses
+            for r in 0..<rows.count { lossSum += Double(losses.pointer[r]) }
+            scored += rows.count
             reporter.advance(by: group.count)
         }
         let totals = try DataParallelShard.sum([lossSum, Double(scored)], over: dataParallel)

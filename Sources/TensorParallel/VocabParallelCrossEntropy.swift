@@ -3,10 +3,14 @@ import TensorCore
 
 /// Cross-entropy of logits split along the vocabulary, without ever gathering them: three
 /// all-reduces of one scalar per token (the maximum logit, the target's logit, the sum of
-/// exponentials) give every rank the loss, and the backward needs no communication.
+/// exponentials) give every rank the loss, and the backward needs no communication. Only the
+/// `vocabSize` real classes take part: the padded rows (on the last ranks' shards) take no
+/// probability and get no gradient, so a model's softmax is its vocabulary's whatever the padding.
 public final class VocabParallelCrossEntropy<T: TensorScalar> {
     let group: TensorParallelGroup
     let vocabRange: Range<Int>
+    /// This shard's columns that are real classes.
+    let columns: Int
 
     private var logits: Tensor<T>?
     private var targets: [Int32] = []
@@ -14,9 +18,16 @@ public final class VocabParallelCrossEntropy<T: TensorScalar> {
     private var maxima = Reusable<T>(), targetLogits = Reusable<T>(), sums = Reusable<T>()
     private var losses = Reusable<T>(), logitGradient = Reusable<T>()
 
-    public init(vocabRange: Range<Int>, group: TensorParallelGroup) {
+    /// `vocabSize`: the real classes, ids below it; nil counts every row of the shard.
+    public init(vocabRange: Range<Int>, vocabSize: Int? = nil, group: TensorParallelGroup) {
         self.vocabRange = vocabRange
         self.group = group
+        columns = Self.realColumns(vocabRange, vocabSize: vocabSize)
+    }
+
+    /// How many of the shard `vocabRange`'s ids are below `vocabSize`.
+    public static func realColumns(_ vocabRange: Range<Int>, vocabSize: Int?) -> Int {
+        min(vocabRange.count, max(0, (vocabSize ?? vocabRange.upperBound) - vocabRange.lowerBound))
     }
 
     // logits: [N, V/t], targets: [N] global ids → losses: [N], identical on every rank;
@@ -30,11 +41,11 @@ public final class VocabParallelCrossEntropy<T: TensorScalar> {
         self.ignore = ignore
         let n = targets.count
         let m = maxima([n]), p = targetLogits([n]), s = sums([n])
-        VocabShardCrossEntropy.rowMaxima(m, logits: logits)
+        VocabShardCrossEntropy.rowMaxima(m, logits: logits, columns: columns)
         try group.allReduce(m, op: .max)
         VocabShardCrossEntropy.targetLogits(p, logits: logits, targets: targets, firstClass: vocabRange.lowerBound)
         try group.allReduce(p)
-        VocabShardCrossEntropy.sumExp(s, logits: logits, maxima: m)
+        VocabShardCrossEntropy.sumExp(s, logits: logits, maxima: m, columns: columns)
         try group.allReduce(s)
         let loss = losses([n])
         for r in 0..<n {
@@ -50,7 +61,8 @@ public final class VocabParallelCrossEntropy<T: TensorScalar> {
         let d = logitGradient(logits.shape)
         VocabShardCrossEntropy.backward(dLogits: d, dLosses: dLosses, logits: logits,
                                         maxima: maxima([targets.count]), sums: sums([targets.count]),
-                                        targets: targets, firstClass: vocabRange.lowerBound, ignore: ignore)
+                                        targets: targets, firstClass: vocabRange.lowerBound, ignore: ignore,
+                                        columns: columns)
         return d
     }
 }

@@ -9,7 +9,7 @@ struct Megatron: ParsableCommand {
         abstract: "Megatron-LM (Shoeybi et al., 2019) at CPU scale: tensor × data parallel GPT-2 and BERT.",
         subcommands: [Run.self, Train.self, Eval.self, Finetune.self, Prepare.self, Tables.self, Verify.self, Bench.self,
                       Calibrate.self, Simulate.self,
-                      Tokenize.self])
+                      Tokenize.self, Import.self, Export.self])
 
     /// Line-buffered stdout, so a long run's log lines reach a file or pipe as they are printed
     /// rather than in 4 KiB blocks (or not at all if the run is killed). (`stdout` is a mutable C

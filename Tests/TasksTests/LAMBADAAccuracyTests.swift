@@ -28,6 +28,19 @@ import TensorParallel
         }
         for ids in results { #expect(ids == Self.expected) }
     }
+
+    /// With a vocabulary of 5 (ids 5, 6, 7 padded, on the last shards), the padded ids never
+    /// win, even where their logit is the largest (row 2's 9.5 at id 6).
+    @Test(arguments: [1, 2, 4])
+    func paddedIDsNeverWin(tp: Int) throws {
+        let results = try onGrid(tp: tp, dp: 1) { grid in
+            let width = 8 / tp, rank = grid.tensorParallelRank
+            let local = Self.logits.flatMap { $0[(rank * width)..<((rank + 1) * width)] }
+            return try VocabParallelArgmax.argmax(Tensor<Double>(shape: [4, width], values: local), vocabStart: rank * width,
+                                                  vocabSize: 5, group: TensorParallelGroup(grid.tensorParallel))
+        }
+        for ids in results { #expect(ids == [2, 2, 0, 0]) }
+    }
 }
 
 @Suite struct LAMBADAAccuracyTests {
@@ -59,7 +72,8 @@ import TensorParallel
         }
     }
 
-    /// Logits that are all equal make every target token cost log V (V the padded vocabulary):
+    /// Logits that are all equal make every target token cost log V (V the vocabulary; the padded
+    /// rows take no probability):
     /// the summed target loss is Σ len(target)·log V, the last-word perplexity V^(mean length).
     @Test(arguments: [(1, 1), (2, 1), (2, 2)])
     func uniformModelGivesHandComputedLastWordPerplexity(tp: Int, dp: Int) throws {
@@ -75,7 +89,7 @@ import TensorParallel
             model.parameters.named("final_layernorm.weight").value.fill(0)
             return try task.evaluate(model: model, dataParallel: grid.dataParallel, batch: 2)
         }
-        let logV = log(Double(config.paddedVocabSize))
+        let logV = log(Double(config.vocabSize))
         for result in results {
             #expect(abs(result.targetLossSum - 6 * logV) <= 1e-12 * 6 * logV)
             #expect(abs(result.lastWordPerplexity / exp(2 * logV) - 1) <= 1e-12)
@@ -83,13 +97,14 @@ import TensorParallel
     }
 
     /// The greedy continuation of each tiny-file context, computed with plain forwards and an
-    /// argmax over the serial model's whole logits: examples whose target is that continuation
+    /// argmax over the serial model's logits of the whole vocabulary: examples whose target is that continuation
     /// are right, the others right only where the file's target happens to equal it.
     @Test func greedyTargetsAreRightAtEveryGrid() throws {
         let file = try Self.file()
         let original = try LAMBADAAccuracy(file: file)
         let positions = original.examples.map { $0.context.count + $0.target.count }.max()!
-        let config = tinyGPT(vocabSize: file.header.vocabSize, positions: positions)
+        let vocab = file.header.vocabSize
+        let config = tinyGPT(vocabSize: vocab, positions: positions)
         let greedy = try onGrid(tp: 1, dp: 1) { grid in
             let model = GPTModel<Double>(config: config, seed: 7, group: TensorParallelGroup(grid.tensorParallel))
             return try original.examples.map { e -> [Int32] in
@@ -98,7 +113,7 @@ import TensorParallel
                     let n = tokens.count
                     let logits = try model.forward(GPTInput(tokens: tokens, labels: tokens),
                                                    context: StepContext(step: 0, batch: 1, sequence: n, dropoutSeed: 0, training: false)).logits
-                    let last = Array(logits.array[((n - 1) * config.paddedVocabSize)..<(n * config.paddedVocabSize)])
+                    let last = Array(logits.array[((n - 1) * config.paddedVocabSize)..<((n - 1) * config.paddedVocabSize + vocab)])
                     tokens.append(Int32(last.firstIndex(of: last.max()!)!))
                 }
                 return Array(tokens.suffix(e.target.count))

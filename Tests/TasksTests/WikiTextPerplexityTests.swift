@@ -12,7 +12,8 @@ import TensorParallel
         try WikiTextPerplexity(file: TokenFile(path: TinyFixture.files().gptTest, kind: .evaluationStream, remedy: "test"))
     }
 
-    /// Logits that are all equal make every target cost log V (V the padded vocabulary), so
+    /// Logits that are all equal make every target cost log V (V the vocabulary; the padded rows
+    /// take no probability), so
     /// L = (T − 1)·log V whatever the windows: ppl V, adjusted exp((T − 1)·log V / (T_o − 1)).
     @Test(arguments: [(1, 1), (2, 2)])
     func uniformModelGivesHandComputedPerplexities(tp: Int, dp: Int) throws {
@@ -23,7 +24,7 @@ import TensorParallel
             model.parameters.named("final_layernorm.weight").value.fill(0)
             return try task.evaluate(model: model, dataParallel: grid.dataParallel, stride: 5, batch: 4)
         }
-        let t = Double(task.tokens.count - 1), v = Double(config.paddedVocabSize)
+        let t = Double(task.tokens.count - 1), v = Double(config.vocabSize)
         let original = Double(task.originalTokenCount - 1)
         for result in results {
             #expect(result == results[0])

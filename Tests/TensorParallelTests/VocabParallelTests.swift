@@ -48,6 +48,40 @@ import TensorParallel
         }
     }
 
+    /// The padded rows (ids 203 ..< 208, on the last shard) take no probability and get no
+    /// gradient even where their logits are the largest: the loss is the 203-class one.
+    @Test(arguments: [1, 2, 4, 8])
+    func paddedRowsTakeNoProbability(tp: Int) throws {
+        let (n, v, real) = (Self.tokens, Self.padded, Self.vocab)
+        let initializer = ParameterInitializer(seed: 4)
+        let logits: Tensor<Double> = initializer.normal("logits", shape: [n, v], std: 2)
+        for r in 0..<n { for c in real..<v { logits.pointer[r * v + c] = 50 } }
+        let targets = Self.ids(3)
+        let dLosses: Tensor<Double> = initializer.normal("dlosses", shape: [n], std: 1)
+        let realLogits = logits.narrowed(dimension: 1, start: 0, length: real)
+        let losses = Tensor<Double>(zeros: [n]), lse = Tensor<Double>(zeros: [n])
+        CrossEntropy.forward(losses: losses, logSumExp: lse, logits: realLogits, targets: targets)
+        let dReal = Tensor<Double>(zeros: [n, real])
+        CrossEntropy.backward(dLogits: dReal, dLosses: dLosses, logits: realLogits, logSumExp: lse, targets: targets)
+        let dFull = Tensor<Double>(zeros: [n, v])
+        dFull.place(dReal, dimension: 1, start: 0)
+
+        let results = try InProcessWorld.run(worldSize: tp, timeout: 30) { world in
+            let group = TensorParallelGroup(world)
+            let range = VocabUtility.range(paddedVocabSize: v, rank: group.rank, worldSize: tp)
+            let shard = logits.narrowed(dimension: 1, start: range.lowerBound, length: range.count)
+            let loss = VocabParallelCrossEntropy<Double>(vocabRange: range, vocabSize: real, group: group)
+            let out = try loss.forward(logits: shard, targets: targets)
+            let d = loss.backward(dLosses)
+            let expected = dFull.narrowed(dimension: 1, start: range.lowerBound, length: range.count)
+            return (relativeDifference(out, losses), relativeDifference(d, expected))
+        }
+        for (lossDiff, gradDiff) in results {
+            #expect(lossDiff <= 1e-13)
+            #expect(gradDiff <= 1e-13)
+        }
+    }
+
     @Test(arguments: [1, 2, 4])
     func embeddingMatchesFullTable(tp: Int) throws {
         let (n, v, h) = (Self.tokens, Self.padded, Self.hidden)
