@@ -3,7 +3,10 @@ import Foundation
 
 /// An HDF5 file opened for reading, or being written. A file being written lives under a
 /// temporary name next to its final one and is renamed only by `commit()`, so a crash or an
-/// error never leaves a half-written file under the name readers look for.
+/// error never leaves a half-written file under the name readers look for. HDF5's own file
+/// locks (`flock`) are off: the rename already keeps readers from half-written files, and a
+/// child process started meanwhile (`git`, `mpirun`, a shell) inherits the descriptor and with it
+/// the lock, so that a later open of the finished file failed at random.
 public final class HDF5File {
     public let path: String
     public let root: HDF5Group
@@ -22,7 +25,10 @@ public final class HDF5File {
             guard H5Fis_hdf5(path) > 0 else {
                 throw location.error(.notHDF5, "/", "not an HDF5 file (no HDF5 signature)")
             }
-            let id = H5Fopen(path, chdf5_acc_rdonly(), defaultPlist)
+            let fapl = H5Pcreate(chdf5_file_access_plist())
+            defer { _ = H5Pclose(fapl) }
+            _ = H5Pset_file_locking(fapl, false, true)
+            let id = H5Fopen(path, chdf5_acc_rdonly(), fapl)
             guard id >= 0 else {
                 throw location.error(.notHDF5, "/", "not a readable HDF5 file, or truncated")
             }
@@ -52,6 +58,7 @@ public final class HDF5File {
             defer { _ = H5Pclose(fcpl); _ = H5Pclose(fapl) }
             _ = H5Pset_obj_track_times(fcpl, false)
             _ = H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+            _ = H5Pset_file_locking(fapl, false, true)
             let id = H5Fcreate(temporary, chdf5_acc_trunc(), fcpl, fapl)
             guard id >= 0 else {
                 throw location.error(.writeFailed, "/", "cannot create \(temporary)")
