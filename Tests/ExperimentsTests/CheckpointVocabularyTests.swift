@@ -164,7 +164,11 @@ import Training
         let task = [ExperimentSpec.Evaluation(task: .wikitext103, data: [f.data.gptTest], stride: 16)]
         let lines = Lines()
         let metrics = try CheckpointEvaluation(checkpoint: older, tensorParallel: 1, dataParallel: 1).evaluate(task) { lines.append($0) }
-        #expect(metrics == (try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 1, dataParallel: 1).evaluate(task) { _ in }))
+        // The same weights; OpenBLAS's thread count is process-wide and other tests running
+        // alongside change it, which can move the last bits of a product.
+        let expected = try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 1, dataParallel: 1).evaluate(task) { _ in }
+        #expect(metrics.keys.sorted() == expected.keys.sorted())
+        for (key, value) in expected { #expect(abs(metrics[key]! - value) <= 1e-9 * abs(value), "\(key)") }
         #expect(lines.all.contains { $0.hasPrefix("warning: \(older) records no vocabulary") })
     }
 }
