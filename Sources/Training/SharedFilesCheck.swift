@@ -58,7 +58,7 @@ public enum SharedFilesCheck {
         return hosts
     }
 
-    /// A file's size and SHA-256, read in 4 MiB pieces; a directory is its newest checkpoint.
+    /// A file's size and SHA-256; a directory is its newest checkpoint.
     /// "!reason" when the file cannot be read.
     static func observe(_ path: String) -> String {
         var isDirectory: ObjCBool = false
@@ -72,19 +72,12 @@ public enum SharedFilesCheck {
             }
             file = newest.path
         }
-        guard let handle = FileHandle(forReadingAtPath: file) else { return "!cannot open \(file) for reading" }
-        defer { try? handle.close() }
         do {
-            var hasher = SHA256()
-            var size = 0
-            while let piece = try handle.read(upToCount: 1 << 22), !piece.isEmpty {
-                hasher.update(piece)
-                size += piece.count
-            }
+            let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
             let name = file == path ? "" : "\(URL(fileURLWithPath: file).lastPathComponent), "
-            return "\(name)\(size) bytes, sha256 \(hasher.finalize())"
+            return "\(name)\(size) bytes, sha256 \(try SHA256.hex(ofFile: file))"
         } catch {
-            return "!\(error)"
+            return "!cannot read \(file): \(error.localizedDescription)"
         }
     }
 

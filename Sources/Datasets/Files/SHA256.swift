@@ -70,10 +70,15 @@ public struct SHA256 {
         for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] &+= value }
     }
 
-    /// Hex digest of a whole file's bytes.
+    /// Hex digest of a whole file's bytes, read in 4 MiB pieces (a checkpoint need not fit twice
+    /// in memory).
     public static func hex(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? handle.close() }
         var hasher = SHA256()
-        hasher.update(try Data(contentsOf: URL(fileURLWithPath: path)))
+        while let piece = try handle.read(upToCount: 1 << 22), !piece.isEmpty { hasher.update(piece) }
         return hasher.finalize()
     }
 
