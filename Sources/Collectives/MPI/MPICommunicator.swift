@@ -33,6 +33,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// All-reduces of up to this many elements gather whole buffers: a loss, a norm, a flag,
     /// where a round's latency outweighs the n-fold traffic.
     private static let gatheredReductionLimit = 1024
+    /// The agreement's polling: busy while peers usually arrive, then sleeps of growing length.
+    private static let spinNanoseconds: UInt64 = 50_000
+    private static let firstNapNanoseconds = 10_000
+    private static let longestNapNanoseconds = 250_000
     private let chunk = UnsafeMutableRawPointer.allocate(byteCount: MPICommunicator.chunkBytes, alignment: 64)
 
     init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
@@ -168,7 +172,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     /// Exchanges every rank's call and throws unless all agree. Polls a non-blocking all-gather
-    /// so that a rank that never arrives ends in a timeout rather than a hang.
+    /// so that a rank that never arrives ends in a timeout rather than a hang: first for a few
+    /// microseconds, then between sleeps that double up to a quarter millisecond, because a
+    /// `sched_yield` loop hands whole time slices to whatever else shares the cores.
     private func agree(on call: CollectiveCall) throws {
         sequence += 1
         var mine = CallCode(call).fields
@@ -179,21 +185,22 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
                            cmpi_int64(), handle, &request),
             "MPI_Iallgather")
         let deadline = monotonicDeadline(after: timeout)
-        var spins = 0
+        let spinUntil = StepProfiler.now() + Self.spinNanoseconds
+        var nap = Self.firstNapNanoseconds
         while true {
             var done: Int32 = 0
             try MPIRuntime.check(MPI_Test(&request, &done, cmpi_status_ignore()), "MPI_Test")
             if done != 0 { break }
-            spins += 1
-            if spins > 1000 {
-                var now = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &now)
-                if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
-                    throw CollectiveError.timeout(group: label, sequence: sequence, call: call,
-                                                  seconds: timeout, waiting: [rank], missing: [])
-                }
-                sched_yield()
+            if StepProfiler.now() < spinUntil { continue }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
+                throw CollectiveError.timeout(group: label, sequence: sequence, call: call,
+                                              seconds: timeout, waiting: [rank], missing: [])
             }
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(nap))
+            nanosleep(&pause, nil)
+            nap = min(nap * 2, Self.longestNapNanoseconds)
         }
         let calls = (0..<size).map { r in
             CallCode(fields: Array(all[(r * CallCode.width)..<((r + 1) * CallCode.width)])).call
