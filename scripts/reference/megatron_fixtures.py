@@ -19,6 +19,13 @@ query/key/value by heads in the version's row order:
 - v2/: `release`, checkpoint_version 2.0, args, zip; QKV [np][3][hd].
 - v3/: `iter_0000020`, checkpoint_version 3.0, args (tensor_model_parallel_size 2), v2's
   `encoder` / `self_attention` names, zip, plus RNG state with numpy arrays (placeholders).
+- bert-tiny-v3/: a random pre-LN Megatron BERT (transformers' MegatronBertForPreTraining, the
+  converter's target, which computes Megatron-LM's BERT: no embedding layer norm, pre-LN layers, a
+  final layer norm, the masked-LM head dense -> GeLU -> layer norm -> x E^T + bias, the binary head
+  on the tanh pooler), 2 layers, hidden 16, 4 heads, vocabulary 100 (padded to 256, lm_head.bias
+  split by rows with the embedding), `iter_0000030`, checkpoint_version 3.0, args, zip; with
+  bert-tiny-reference.safetensors: checkpoint_fixtures.py's BERT inputs and what the float64
+  model computes (the same keys as ../bert-tiny-reference.safetensors).
 And the bad files the reader must refuse by name:
 - bad/forbidden-global.pt: a pickle naming collections.Counter;
 - bad/missing-entry.pt: a zip without one storage's entry (archive/data/0);
@@ -34,7 +41,12 @@ import zipfile
 
 import numpy as np
 import torch
-from transformers import GPT2LMHeadModel
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from transformers import GPT2LMHeadModel, MegatronBertConfig, MegatronBertForPreTraining
+
+from checkpoint_fixtures import metadata
+from model_golden import perturb
 
 OUT = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures", "megatron")
 SOURCE = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures", "gpt2-tiny")
@@ -150,6 +162,75 @@ def gpt2():
         write(os.path.join(OUT, f"gpt2-tiny-v{version}"), tracker, folder, objects, legacy)
 
 
+def bert():
+    generator = torch.Generator().manual_seed(2026)
+    config = MegatronBertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                                intermediate_size=64, max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu",
+                                layer_norm_eps=1e-5, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    model = MegatronBertForPreTraining(config).double().eval()
+    perturb(model, generator)
+    sd = {k: v.detach().float().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict({k: v.double() for k, v in sd.items()})     # float32-exact weights, float64 arithmetic
+    hidden, heads = config.hidden_size, config.num_attention_heads
+    padding = 5.0 * torch.randn(PADDED - config.vocab_size, hidden, generator=generator)
+    word = torch.cat([sd["bert.embeddings.word_embeddings.weight"], padding])
+    lm_bias = torch.cat([sd["cls.predictions.bias"], 5.0 * torch.randn(PADDED - config.vocab_size, generator=generator)])
+    layers = {}
+    for i in range(config.num_hidden_layers):
+        h = f"bert.encoder.layer.{i}."
+        qkv = {part: torch.cat([sd[h + f"attention.self.{n}.{part}"] for n in ("query", "key", "value")])
+               for part in ("weight", "bias")}
+        layers[i] = {
+            "input_layernorm.weight": sd[h + "attention.ln.weight"], "input_layernorm.bias": sd[h + "attention.ln.bias"],
+            "attention.query_key_value.weight": qkv["weight"], "attention.query_key_value.bias": qkv["bias"],
+            "attention.dense.weight": sd[h + "attention.output.dense.weight"], "attention.dense.bias": sd[h + "attention.output.dense.bias"],
+            "post_attention_layernorm.weight": sd[h + "ln.weight"], "post_attention_layernorm.bias": sd[h + "ln.bias"],
+            "mlp.dense_h_to_4h.weight": sd[h + "intermediate.dense.weight"], "mlp.dense_h_to_4h.bias": sd[h + "intermediate.dense.bias"],
+            "mlp.dense_4h_to_h.weight": sd[h + "output.dense.weight"], "mlp.dense_4h_to_h.bias": sd[h + "output.dense.bias"],
+        }
+    objects = []
+    for rank in range(TP):
+        transformer = collections.OrderedDict()
+        for i, layer in layers.items():
+            for name, t in layer.items():
+                shard = qkv_shard(t, rank, heads, 3) if "query_key_value" in name else split(name, t, rank)
+                transformer[f"layers.{i}.{name.replace('attention.', 'self_attention.')}"] = shard
+        transformer["final_layernorm.weight"] = sd["bert.encoder.ln.weight"]
+        transformer["final_layernorm.bias"] = sd["bert.encoder.ln.bias"]
+        language_model = {
+            "embedding": {"word_embeddings": {"weight": split("word_embeddings", word, rank)},
+                          "position_embeddings": {"weight": sd["bert.embeddings.position_embeddings.weight"]},
+                          "tokentype_embeddings": {"weight": sd["bert.embeddings.token_type_embeddings.weight"]}},
+            "encoder": transformer,
+            "pooler": {"dense.weight": sd["bert.pooler.dense.weight"], "dense.bias": sd["bert.pooler.dense.bias"]}}
+        lm_head = {"bias": lm_bias.chunk(TP)[rank].clone(),
+                   "dense.weight": sd["cls.predictions.transform.dense.weight"], "dense.bias": sd["cls.predictions.transform.dense.bias"],
+                   "layernorm.weight": sd["cls.predictions.transform.LayerNorm.weight"],
+                   "layernorm.bias": sd["cls.predictions.transform.LayerNorm.bias"]}
+        binary_head = {"weight": sd["cls.seq_relationship.weight"], "bias": sd["cls.seq_relationship.bias"]}
+        a = argparse.Namespace(num_layers=2, hidden_size=hidden, num_attention_heads=heads, max_position_embeddings=32,
+                               seq_length=32, padded_vocab_size=PADDED, tensor_model_parallel_size=TP,
+                               pipeline_model_parallel_size=1, layernorm_epsilon=1e-5,
+                               apply_residual_connection_post_layernorm=False, openai_gelu=False, bert_binary_head=True)
+        objects.append({"model": {"language_model": language_model, "lm_head": lm_head, "binary_head": binary_head},
+                        "args": a, "checkpoint_version": 3.0, "iteration": 30})
+    write(os.path.join(OUT, "bert-tiny-v3"), "30", "iter_0000030", objects, legacy=False)
+
+    reference = load_file(os.path.join(OUT, "..", "bert-tiny-reference.safetensors"))
+    with torch.no_grad():
+        out = model(input_ids=reference["tokens"], token_type_ids=reference["token_types"],
+                    attention_mask=reference["padding_mask"])
+        masked = reference["masked_labels"]
+        mlm = F.cross_entropy(out.prediction_logits.reshape(-1, config.vocab_size), masked.reshape(-1), ignore_index=-1)
+        binary = F.cross_entropy(out.seq_relationship_logits, reference["sentence_order_labels"])
+    tensors = {k: reference[k] for k in ("tokens", "token_types", "padding_mask", "masked_labels", "sentence_order_labels")}
+    tensors.update(mlm_logits=out.prediction_logits, binary_logits=out.seq_relationship_logits,
+                   mlm_loss=mlm.reshape(1), binary_loss=binary.reshape(1))
+    save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(OUT, "bert-tiny-reference.safetensors"),
+              metadata=metadata())
+    print(f"megatron bert-tiny: mlm {mlm.item():.6f}, binary {binary.item():.6f}")
+
+
 def bad():
     directory = os.path.join(OUT, "bad")
     shutil.rmtree(directory, ignore_errors=True)
@@ -198,6 +279,7 @@ def dtypes():
 def main():
     os.makedirs(OUT, exist_ok=True)
     gpt2()
+    bert()
     bad()
     dtypes()
     print(f"torch {torch.__version__}, numpy {np.__version__}")
