@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "megatron", dependencies: [
             "TensorCore",
             "CGEMMReference",
+            "CheckpointFormats",
             "Collectives",
             "Datasets",
             "TensorParallel",

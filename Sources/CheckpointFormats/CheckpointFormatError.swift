@@ -17,6 +17,14 @@ public enum CheckpointFormatError: Error, Sendable, Equatable, CustomStringConve
     /// A config field we cannot represent, or one missing or malformed.
     case config(file: String, field: String, problem: String)
     case io(file: String, problem: String)
+    /// A pickle (in a torch.save file) that is damaged or uses what torch.save never writes.
+    case pickle(file: String, offset: Int, problem: String)
+    /// A pickle that names a global outside the allow-list: loading it would run its code.
+    case forbiddenGlobal(file: String, global: String)
+    /// A torch.save zip archive that is damaged, compressed or lacks an entry.
+    case archive(file: String, problem: String)
+    /// A Megatron-LM checkpoint directory whose layout or shards do not fit together.
+    case layout(directory: String, problem: String)
 
     public var description: String {
         switch self {
@@ -33,11 +41,20 @@ public enum CheckpointFormatError: Error, Sendable, Equatable, CustomStringConve
         case let .missingTensor(file, tensor):
             return "\(file): no tensor \(tensor); the checkpoint is incomplete or of another model class"
         case let .tensorContradictsConfig(file, tensor, problem):
-            return "\(file): tensor \(tensor): \(problem); the weights and config.json describe different models"
+            return "\(file): tensor \(tensor): \(problem); the weights and the config describe different models"
         case let .config(file, field, problem):
             return "\(file): \(field): \(problem)"
         case let .io(file, problem):
             return "\(file): \(problem)"
+        case let .pickle(file, offset, problem):
+            return "\(file): pickle at byte \(offset): \(problem); the file is damaged or was not written by torch.save"
+        case let .forbiddenGlobal(file, global):
+            return "\(file): the pickle names \(global), which is not a tensor, a dict, a list or a scalar; "
+                + "it is refused rather than run (save the state_dict alone, or the checkpoint as safetensors)"
+        case let .archive(file, problem):
+            return "\(file): torch.save archive: \(problem)"
+        case let .layout(directory, problem):
+            return "\(directory): \(problem)"
         }
     }
 }

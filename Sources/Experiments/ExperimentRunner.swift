@@ -86,8 +86,10 @@ public struct ExperimentRunner {
             case .train(let config): result = try execute(run, config: config)
             case .timing(let timing): result = try time(run, timing)
             case .select(let selection): result = try select(run, selection, among: results)
+            case .pretrained(let pretrained): result = try evaluate(run, pretrained)
             }
-            // A run this machine cannot host is not kept: a larger machine runs it.
+            // A run this machine cannot host is not kept: a larger machine (or one with the
+            // weights) runs it.
             if result.skipped == nil {
                 result.machine = sitting
                 try writeJSON(result, to: saved)

@@ -36,12 +36,14 @@ public struct ExperimentSpec: Sendable {
         /// The training fields this copy of a run was expanded for (its `sweep`), recorded as `sweep.FIELD`.
         public var settings: [String: Double] = [:]
 
-        /// What a run does: train (or fine-tune) a model from a training config, or time
-        /// training steps of a GPT on synthetic tokens (the `scaling` experiment).
+        /// What a run does: train (or fine-tune) a model from a training config, time training
+        /// steps of a GPT on synthetic tokens (the `scaling` experiment), or evaluate an
+        /// imported checkpoint (the `pretrained` experiment).
         public enum Work: Sendable {
             case train(TrainingConfig)
             case timing(Timing)
             case select(Selection)
+            case pretrained(Pretrained)
         }
 
         /// The training config of a training run.
@@ -94,6 +96,22 @@ public struct ExperimentSpec: Sendable {
         public var steps: Int
 
         static let keys = Set(TrainBenchSizes.CodingKeys.allCases.map(\.rawValue) + ["warmup", "steps"])
+    }
+
+    /// An imported checkpoint (`megatron import hf|megatron`) evaluated as it is, at tp × dp;
+    /// a checkpoint that is not there is recorded as not run, with the reason.
+    public struct Pretrained: Sendable, Codable, Equatable {
+        public var checkpoint: String
+        public var tp: Int
+        public var dp: Int
+
+        public init(checkpoint: String, tp: Int = 1, dp: Int = 1) {
+            self.checkpoint = checkpoint
+            self.tp = tp
+            self.dp = dp
+        }
+
+        static let keys: Set<String> = ["checkpoint", "tp", "dp"]
     }
 
     public struct Evaluation: Sendable, Codable, Equatable {
@@ -164,7 +182,7 @@ public struct ExperimentSpec: Sendable {
         var runs: [RunSpec] = []
         for (i, entry) in ((root["runs"] as? [[String: Any]]) ?? []).enumerated() {
             let key = "runs[\(i)]"
-            let runKeys: Set<String> = ["id", "train", "timing", "finetune_from", "evaluate", "paper", "sweep", "select"]
+            let runKeys: Set<String> = ["id", "train", "timing", "pretrained", "finetune_from", "evaluate", "paper", "sweep", "select"]
             problems += entry.keys.filter { !runKeys.contains($0) }.sorted().map { "\(key): unknown key \($0)" }
             let id = decode(String.self, entry["id"], "\(key).id") ?? "run\(i)"
             let evaluate = decode([Evaluation].self, entry["evaluate"] ?? [Any](), "\(key).evaluate") ?? []
@@ -176,6 +194,22 @@ public struct ExperimentSpec: Sendable {
                 }
                 if let timing = Self.timing(object, key: "\(key).timing", path: path, problems: &problems) {
                     runs.append(RunSpec(id: id, work: .timing(timing), finetuneFrom: nil, evaluate: [], paper: paper))
+                }
+                continue
+            }
+            if let object = entry["pretrained"] {
+                if entry["train"] != nil || from != nil || entry["sweep"] != nil || evaluate.isEmpty {
+                    problems.append("\(key): a pretrained run has an evaluate list and no train, finetune_from or sweep")
+                }
+                problems += ((object as? [String: Any])?.keys ?? [:].keys).filter { !Pretrained.keys.contains($0) }.sorted()
+                    .map { "\(key).pretrained: unknown key \($0)" }
+                if var pretrained = decode(Pretrained.self, (object as? [String: Any]).map { ["tp": 1, "dp": 1].merging($0) { $1 } },
+                                           "\(key).pretrained") {
+                    if pretrained.tp < 1 || pretrained.dp < 1 {
+                        problems.append("\(key).pretrained: tp (\(pretrained.tp)) and dp (\(pretrained.dp)) must be positive")
+                        pretrained = Pretrained(checkpoint: pretrained.checkpoint)
+                    }
+                    runs.append(RunSpec(id: id, work: .pretrained(pretrained), finetuneFrom: nil, evaluate: evaluate, paper: paper))
                 }
                 continue
             }

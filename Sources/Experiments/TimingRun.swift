@@ -36,8 +36,12 @@ extension ExperimentRunner {
                          wallSeconds: Date().timeIntervalSince(started))
     }
 
-    /// Why this machine cannot host `run` (a timing run needing more cores than it has), or nil.
+    /// Why this machine cannot host `run` (a timing run needing more cores than it has, a
+    /// pretrained run whose checkpoint is not here), or nil.
     static func unhostable(_ run: ExperimentSpec.RunSpec) -> String? {
+        if case .pretrained(let p) = run.work, !FileManager.default.fileExists(atPath: p.checkpoint) {
+            return "no checkpoint at \(p.checkpoint); import the released weights there first (README, \"Evaluate released checkpoints\")"
+        }
         guard case .timing(let timing) = run.work else { return nil }
         let s = timing.sizes, cores = ProcessInfo.processInfo.activeProcessorCount
         guard s.ranks * s.threads > cores else { return nil }

@@ -121,6 +121,12 @@ struct HuggingFaceImportTests {
     static func gpt2<T: TensorScalar & HDF5Scalar>(_: T.Type, tp: Int) throws -> [String: Double] {
         let checkpoint = try ImportFixtures.imported("gpt2-tiny")
         defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        return try gpt2(T.self, tp: tp, checkpoint: checkpoint)
+    }
+
+    /// The relative differences of `checkpoint`'s (gpt2-tiny's weights) logits and losses from
+    /// transformers'.
+    static func gpt2<T: TensorScalar & HDF5Scalar>(_: T.Type, tp: Int, checkpoint: String) throws -> [String: Double] {
         let reference = try ImportFixtures.reference("gpt2-tiny")
         let tokens = try ImportFixtures.ints(reference, "tokens"), labels = try ImportFixtures.ints(reference, "labels")
         let logits: Tensor<Double> = try reference.tensor("logits")
@@ -148,7 +154,13 @@ struct HuggingFaceImportTests {
     static func bert<T: TensorScalar & HDF5Scalar>(_: T.Type, tp: Int) throws -> [String: Double] {
         let checkpoint = try ImportFixtures.imported("bert-tiny")
         defer { try? FileManager.default.removeItem(atPath: checkpoint) }
-        let reference = try ImportFixtures.reference("bert-tiny")
+        return try bert(T.self, tp: tp, checkpoint: checkpoint, reference: "bert-tiny")
+    }
+
+    /// The relative differences of `checkpoint`'s masked-LM and binary logits and losses from
+    /// those in the reference file `reference`-reference.safetensors.
+    static func bert<T: TensorScalar & HDF5Scalar>(_: T.Type, tp: Int, checkpoint: String, reference name: String) throws -> [String: Double] {
+        let reference = try ImportFixtures.reference(name)
         let tokens = try ImportFixtures.ints(reference, "tokens")
         let masked = try ImportFixtures.ints(reference, "masked_labels")
         let scored = masked.indices.filter { masked[$0] >= 0 }

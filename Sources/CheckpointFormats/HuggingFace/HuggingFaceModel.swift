@@ -46,13 +46,11 @@ public struct HuggingFaceModel: Sendable {
         }
     }
 
-    /// Whether any weight is stored in F64: then the import keeps Double precision.
     public var hasDoubleWeights: Bool {
         sources.values.flatMap(\.names).contains { (try? weights.entry(resolved($0)).dtype) == .F64 }
     }
 
-    /// Our tensors this class does not hold (a BertModel has no masked-LM head): a model built
-    /// from it keeps its own initialisation there.
+    /// A BertModel has no masked-LM head, a BertForMaskedLM no pooler or binary head.
     public var absent: [String] { description.shapes.keys.filter { sources[$0] == nil }.sorted() }
 
     /// Old files name layer-norm parameters gamma and beta.
@@ -96,7 +94,6 @@ public struct HuggingFaceModel: Sendable {
         }
     }
 
-    /// Our tensor `name` in full, its vocabulary rows padded with zeros to `paddedVocabSize`.
     public func tensor<T: TensorScalar>(_ name: String, paddedVocabSize: Int, as _: T.Type = T.self) throws -> Tensor<T> {
         guard let source = sources[name] else { throw CheckpointFormatError.missingTensor(file: directory, tensor: name) }
         let full: Tensor<T> = source.combine(try source.names.map { try weights.tensor(resolved($0), as: T.self) })
