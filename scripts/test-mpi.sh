@@ -62,3 +62,14 @@ for transport in shared-memory tcp; do
         --backend mpi > train.log 2>&1) || { tail -20 "$transport/train.log"; exit 1; }
     "$megatron" verify checkpoints inprocess/checkpoint/checkpoint-00000060.h5 "$transport/checkpoint/checkpoint-00000060.h5"
 done
+
+# The same with sequence parallelism: the reduce-scatters and all-gathers that replace the
+# tensor-parallel all-reduces reduce in rank order in both engines too.
+sed 's/"tp": 2, "dp": 2,/"tp": 2, "dp": 2, "sequence_parallel": true,/' tp2dp2.json > tp2dp2-sp.json
+grep -q '"sequence_parallel": true' tp2dp2-sp.json || { echo "test-mpi: could not turn sequence_parallel on"; exit 1; }
+mkdir sp-inprocess sp-mpi
+(cd sp-inprocess && "$megatron" train --config ../tp2dp2-sp.json > train.log 2>&1) || { tail -20 sp-inprocess/train.log; exit 1; }
+echo "test-mpi: mpirun -np 4 megatron train --backend mpi (tp 2 × dp 2, sequence parallel, 60 steps): checkpoint bit for bit"
+(cd sp-mpi && timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" train --config ../tp2dp2-sp.json \
+    --backend mpi > train.log 2>&1) || { tail -20 sp-mpi/train.log; exit 1; }
+"$megatron" verify checkpoints sp-inprocess/checkpoint/checkpoint-00000060.h5 sp-mpi/checkpoint/checkpoint-00000060.h5

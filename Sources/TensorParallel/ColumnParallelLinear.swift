@@ -2,7 +2,9 @@ import TensorCore
 
 /// Y = X·Aᵀ + b with A (out × in) split along its output rows, A = [A_1; …; A_t]: rank r computes
 /// the columns Y_r = X·A_rᵀ + b_r of the output. The input enters through f, so backward sums the
-/// ranks' partial input gradients; the output stays split unless `gatherOutput`.
+/// ranks' partial input gradients; the output stays split unless `gatherOutput`. With sequence
+/// parallelism the caller runs the conjugate in place of f: it all-gathers the input along the
+/// sequence and reduce-scatters the partial input gradient (`GatherFromSequenceParallelRegion`).
 public final class ColumnParallelLinear<T: TensorScalar> {
     public let weight: Parameter<T>   // full [out, in], local [out/t, in]
     public let bias: Parameter<T>?    // full [out], local [out/t]
@@ -51,7 +53,7 @@ public final class ColumnParallelLinear<T: TensorScalar> {
     // x: [N, in] → [N, out/t], or [N, out] when gatherOutput.
     @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
-        let x = CopyToTensorParallelRegion.forward(x)
+        let x = group.shardsSequence ? x : CopyToTensorParallelRegion.forward(x)
         input = x
         let y = workspace.localOutput([x.rows, localOutFeatures])
         if let bias { BiasAdd.fill(out: y, bias: bias.value) }
@@ -76,7 +78,7 @@ public final class ColumnParallelLinear<T: TensorScalar> {
         if let bias { BiasAdd.backward(dBias: bias.gradient, dOut: dLocal) }
         let dx = workspace.inputGradient([x.rows, inFeatures])
         GEMM.matmul(dLocal, weight.value, into: dx)
-        try CopyToTensorParallelRegion.backward(dx, group: group)
+        if !group.shardsSequence { try CopyToTensorParallelRegion.backward(dx, group: group) }
         return dx
     }
 }

@@ -16,6 +16,9 @@ public struct LayerStackEquivalence: Sendable {
     public var seed: UInt64
     /// Steps of forward and backward; dropout masks change from step to step.
     public var steps: Int
+    /// Sequence parallelism in the parallel stack: its layers take and return sequence shards,
+    /// compared with the same positions of the serial stack's.
+    public var sequenceParallel = false
 
     public init(config: TransformerConfig, batch: Int, sequence: Int, seed: UInt64 = 1234, steps: Int = 1) {
         self.config = config
@@ -36,6 +39,9 @@ public struct LayerStackEquivalence: Sendable {
         public var differences: [Difference]
         /// Per layer and pass: the tensor-parallel all-reduces one rank issued and their elements.
         public var allReduces: [(scope: String, calls: Int, elements: Int)]
+        /// Per layer and pass ("layer0/forward"; "layer0/backward/regather" for the inputs sequence
+        /// parallelism gathers again): each kind of tensor-parallel collective one rank issued.
+        public var collectives: [String: [CollectiveOp: CollectiveTally]]
 
         public var worst: Double { differences.map(\.relative).max() ?? 0 }
     }
@@ -49,7 +55,7 @@ public struct LayerStackEquivalence: Sendable {
         let rows = (offset * sequence)..<((offset + localBatch) * sequence)
         let initializer = ParameterInitializer(seed: seed)
         let serialGroup = TensorParallelGroup(try grid.world.split(color: grid.worldRank, key: 0, name: "serial"))
-        let parallelGroup = TensorParallelGroup(grid.tensorParallel)
+        let parallelGroup = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
         let serial = stack(T.self, initializer, serialGroup)
         let parallel = stack(T.self, initializer, parallelGroup)
         let serialParameters = ParameterSet(serial.flatMap(\.parameters))
@@ -71,7 +77,14 @@ public struct LayerStackEquivalence: Sendable {
             serialParameters.zeroGradients()
             parallelParameters.zeroGradients()
             var serialOutputs: [Tensor<T>] = [], parallelOutputs: [Tensor<T>] = []
-            var hs = x, hp = x.rows(rows)
+            // This rank's rows, or with sequence parallelism its shard of their positions.
+            func local(_ t: Tensor<T>) -> Tensor<T> {
+                guard parallelGroup.shardsSequence else { return t.rows(rows) }
+                let part = Tensor<T>(zeros: [rows.count / parallelGroup.size, config.hidden])
+                parallelGroup.sliceSequence(t.rows(rows), into: part, sequences: localBatch)
+                return part
+            }
+            var hs = x, hp = local(x)
             for (i, (s, p)) in zip(serial, parallel).enumerated() {
                 hs = try s.forward(hs, context: serialContext)
                 hp = try counters.withScope("layer\(i)/forward") { try p.forward(hp, context: parallelContext) }
@@ -79,9 +92,9 @@ public struct LayerStackEquivalence: Sendable {
                 parallelOutputs.append(hp)
             }
             for (i, (s, p)) in zip(serialOutputs, parallelOutputs).enumerated() {
-                differences.append(Difference(name: "step\(step).layer\(i).output", relative: relativeDifference(p, s.rows(rows))))
+                differences.append(Difference(name: "step\(step).layer\(i).output", relative: relativeDifference(p, local(s))))
             }
-            var gs = dy.copy(), gp = dy.rows(rows).copy()
+            var gs = dy.copy(), gp = local(dy).copy()
             scale(gs, 1 / T(batch))
             scale(gp, 1 / T(localBatch))
             for i in stride(from: serial.count - 1, through: 0, by: -1) {
@@ -89,7 +102,8 @@ public struct LayerStackEquivalence: Sendable {
                 gp = try counters.withScope("layer\(i)/backward") { try parallel[i].backward(gp) }
             }
             scale(gp, T(localBatch) / T(batch))
-            differences.append(Difference(name: "step\(step).input.gradient", relative: relativeDifference(gp, gs.rows(rows))))
+            differences.append(Difference(name: "step\(step).input.gradient", relative: relativeDifference(gp, local(gs))))
+            try parallelParameters.reduceSequenceParallelGradients(over: parallelGroup)
             try parallelParameters.averageGradients(over: grid.dataParallel)
             for (s, p) in zip(serialParameters.parameters, parallelParameters.parameters) {
                 let expected = p.partition.shard(s.gradient, rank: parallelGroup.rank, size: parallelGroup.size)
@@ -102,13 +116,20 @@ public struct LayerStackEquivalence: Sendable {
         try grid.world.allReduce(worst, op: .max)
         for i in differences.indices { differences[i].relative = worst.pointer[i] }
         var allReduces: [(scope: String, calls: Int, elements: Int)] = []
+        var collectives: [String: [CollectiveOp: CollectiveTally]] = [:]
         for i in 0..<config.layers {
             for pass in ["forward", "backward"] {
                 let tally = counters.tally(.allReduce, scope: "layer\(i)/\(pass)", group: grid.tensorParallel.name)
                 allReduces.append((scope: "layer\(i)/\(pass)", calls: tally.calls, elements: tally.elements))
             }
+            for scope in ["layer\(i)/forward", "layer\(i)/backward", "layer\(i)/backward/regather"] {
+                for op in [CollectiveOp.allReduce, .allGather, .reduceScatter] {
+                    collectives[scope, default: [:]][op] = counters.tally(op, scope: scope, nested: false,
+                                                                         group: grid.tensorParallel.name)
+                }
+            }
         }
-        return Report(differences: differences, allReduces: allReduces)
+        return Report(differences: differences, allReduces: allReduces, collectives: collectives)
     }
 
     func stack<T>(_: T.Type, _ initializer: ParameterInitializer, _ group: TensorParallelGroup) -> [ParallelTransformerLayer<T>] {

@@ -50,3 +50,58 @@ public enum GatherFromTensorParallelRegion {
         group.sliceLastDimension(dx, into: dPart)
     }
 }
+
+// Sequence parallelism's conjugates (Korthikanti et al. 2022, §4.2.2): between the
+// tensor-parallel regions each rank holds its shard of the sequence, [b·s/t, h]
+// (`SequenceShards`); an all-gather and a reduce-scatter take the place of each all-reduce and
+// move the same bytes. `sequences` is b; the scratch holds b·s·h elements.
+
+/// Keep this rank's sequence shard forward; all-gather the shards' gradients backward. It enters
+/// the sequence-parallel region from a replicated activation (the embedding's output).
+public enum ScatterToSequenceParallelRegion {
+    // x: [b·s, h] → part: [b·s/t, h]
+    public static func forward<T>(_ x: Tensor<T>, into part: Tensor<T>, group: TensorParallelGroup, sequences: Int) {
+        group.sliceSequence(x, into: part, sequences: sequences)
+    }
+    // dPart: [b·s/t, h] → dx: [b·s, h]
+    public static func backward<T>(_ dPart: Tensor<T>, into dx: Tensor<T>, scratch: Tensor<T>,
+                                   group: TensorParallelGroup, sequences: Int) throws {
+        try group.allGatherSequence(dPart, into: dx, scratch: scratch, sequences: sequences)
+    }
+}
+
+/// All-gather the sequence forward; backward, reduce-scatter the gradient when each rank holds a
+/// partial sum of it (in front of a column-parallel layer, in place of f), or keep this rank's
+/// shard when every rank holds all of it (in front of replicated heads).
+public enum GatherFromSequenceParallelRegion {
+    // part: [b·s/t, h] → x: [b·s, h]
+    public static func forward<T>(_ part: Tensor<T>, into x: Tensor<T>, scratch: Tensor<T>,
+                                  group: TensorParallelGroup, sequences: Int) throws {
+        try group.allGatherSequence(part, into: x, scratch: scratch, sequences: sequences)
+    }
+    // dx: [b·s, h], partial on each rank → dPart: [b·s/t, h] of the sum
+    public static func backward<T>(_ dx: Tensor<T>, into dPart: Tensor<T>, scratch: Tensor<T>,
+                                   group: TensorParallelGroup, sequences: Int) throws {
+        try group.reduceScatterSequence(dx, into: dPart, scratch: scratch, sequences: sequences)
+    }
+    // dx: [b·s, h], whole on every rank → dPart: [b·s/t, h]
+    public static func backwardOfWholeGradient<T>(_ dx: Tensor<T>, into dPart: Tensor<T>,
+                                                  group: TensorParallelGroup, sequences: Int) {
+        group.sliceSequence(dx, into: dPart, sequences: sequences)
+    }
+}
+
+/// Reduce-scatter forward; all-gather the gradient backward. It follows a row-parallel layer, in
+/// place of g: each rank keeps the sum of the partial outputs on its shard of the sequence.
+public enum ReduceScatterToSequenceParallelRegion {
+    // y: [b·s, h], partial on each rank → part: [b·s/t, h] of the sum
+    public static func forward<T>(_ y: Tensor<T>, into part: Tensor<T>, scratch: Tensor<T>,
+                                  group: TensorParallelGroup, sequences: Int) throws {
+        try group.reduceScatterSequence(y, into: part, scratch: scratch, sequences: sequences)
+    }
+    // dPart: [b·s/t, h] → dy: [b·s, h]
+    public static func backward<T>(_ dPart: Tensor<T>, into dy: Tensor<T>, scratch: Tensor<T>,
+                                   group: TensorParallelGroup, sequences: Int) throws {
+        try group.allGatherSequence(dPart, into: dy, scratch: scratch, sequences: sequences)
+    }
+}

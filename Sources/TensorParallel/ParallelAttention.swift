@@ -166,6 +166,16 @@ public final class ParallelAttention<T: TensorScalar> {
         return dqkv
     }
 
+    /// What backward reads of the last forward: q, k and v, the probabilities (and their dropped
+    /// copy), and the context that entered the output projection. Dropout masks are drawn again.
+    func activationsKeptForBackward(_ context: StepContext) -> [Tensor<T>] {
+        guard let qkv else { return [] }
+        let (b, s, nl) = (context.batch, context.sequence, localHeads)
+        let probabilities = workspace.probabilities([b, nl, s, s])
+        return [qkv, probabilities, workspace.attended([b * s, localHidden])]
+            + (usesDropout(context) ? [workspace.droppedProbabilities([b, nl, s, s])] : [])
+    }
+
     /// Query rows per block of the causal products: block j's queries see keys < (j + 1)·64, so
     /// the products skip the blocks above the diagonal (5/8 of the work remains at s = 256).
     static var blockRows: Int { 64 }

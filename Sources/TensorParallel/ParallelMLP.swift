@@ -46,6 +46,12 @@ public final class ParallelMLP<T: TensorScalar> {
         return try dense4HToH.forward(a)
     }
 
+    /// What backward reads of the last forward: GeLU's input and output (the second projection's input).
+    var activationsKeptForBackward: [Tensor<T>] {
+        guard let z = preActivation else { return [] }
+        return [z, workspace.activation(z.shape)]
+    }
+
     // dy: [N, h] → dx: [N, h]
     @_specialize(where T == Float)
     public func backward(_ dy: Tensor<T>) throws -> Tensor<T> {

@@ -64,17 +64,21 @@ public final class Parameter<T: TensorScalar>: @unchecked Sendable {
     public let partition: Partition
     /// False for biases and layer-norm parameters: AdamW decays everything else.
     public let weightDecay: Bool
+    /// A replicated parameter applied to sequence shards (Megatron's `param.sequence_parallel`):
+    /// each rank's gradient covers its own positions and is summed over the group once per step.
+    public let sequenceParallel: Bool
     public internal(set) var value: Tensor<T>
     public internal(set) var gradient: Tensor<T>
 
     /// This rank's part of `full`, the master tensor every rank builds identically from the seed:
     /// the shard is then an exact slice of the tp = 1 parameter.
     public init(name: String, full: Tensor<T>, partition: Partition, weightDecay: Bool,
-                group: TensorParallelGroup) {
+                group: TensorParallelGroup, sequenceParallel: Bool = false) {
         self.name = name
         self.fullShape = full.shape
         self.partition = partition
         self.weightDecay = weightDecay
+        self.sequenceParallel = sequenceParallel
         self.value = partition.shard(full, rank: group.rank, size: group.size)
         self.gradient = Tensor(zeros: value.shape)
     }

@@ -63,6 +63,16 @@ public final class ParameterSet<T: TensorScalar>: @unchecked Sendable {
         }
     }
 
+    /// Sums the gradients of the sequence-parallel parameters (layer norms on sequence shards) over
+    /// the tensor-parallel group, so that every rank holds the whole-sequence gradient a tp = 1 run
+    /// computes. Once per step, after the last micro-batch's backward: the gradients accumulate.
+    @_specialize(where T == Float)
+    public func reduceSequenceParallelGradients(over group: TensorParallelGroup) throws {
+        for p in parameters where p.sequenceParallel {
+            try group.allReduce(p.gradient)
+        }
+    }
+
     /// The full (tp = 1) tensor of `tensor`, one of parameter `p`'s value or gradient shards:
     /// every rank of the group receives the same result.
     public static func gathered(_ tensor: Tensor<T>, of p: Parameter<T>, group: TensorParallelGroup) throws -> Tensor<T> {

@@ -2,7 +2,9 @@ import TensorCore
 
 /// Y = X·Aᵀ + b with A (out × in) split along its input columns, A = [A_1 … A_t], and X split
 /// the same way: rank r computes the partial product X_r·A_rᵀ, g sums the partials, and the
-/// replicated bias enters the sum once.
+/// replicated bias enters the sum once. With sequence parallelism the caller runs the conjugate
+/// in place of g: it reduce-scatters the partial output along the sequence and all-gathers its
+/// gradient (`ReduceScatterToSequenceParallelRegion`).
 public final class RowParallelLinear<T: TensorScalar> {
     public let weight: Parameter<T>   // full [out, in], local [out, in/t]
     public let bias: Parameter<T>?    // [out], replicated
@@ -46,7 +48,8 @@ public final class RowParallelLinear<T: TensorScalar> {
     public var parameters: [Parameter<T>] { [weight] + (bias.map { [$0] } ?? []) }
     public var localInFeatures: Int { weight.value.lastDimension }
 
-    // x: [N, in/t] when inputIsParallel, else [N, in] → y: [N, out], identical on every rank.
+    // x: [N, in/t] when inputIsParallel, else [N, in] → y: [N, out], identical on every rank
+    // (this rank's partial sum with sequence parallelism).
     @_specialize(where T == Float)
     public func forward(_ x: Tensor<T>) throws -> Tensor<T> {
         var xLocal = x
@@ -60,7 +63,7 @@ public final class RowParallelLinear<T: TensorScalar> {
         let startsFromBias = bias != nil && group.rank == 0
         if let bias, startsFromBias { BiasAdd.fill(out: y, bias: bias.value) }
         GEMM.matmul(xLocal, weight.value, into: y, transB: true, beta: startsFromBias ? 1 : 0)
-        try ReduceFromTensorParallelRegion.forward(y, group: group)
+        if !group.shardsSequence { try ReduceFromTensorParallelRegion.forward(y, group: group) }
         return y
     }
 

@@ -5,10 +5,18 @@ import TensorCore
 /// Every collective is skipped when the group has one rank, so tp = 1 runs the serial model.
 public struct TensorParallelGroup: @unchecked Sendable {
     public let communicator: any Communicator
+    /// Sequence parallelism (Korthikanti et al. 2022): the layer norms, dropouts and residual adds
+    /// between the tensor-parallel regions run on this rank's shard of the sequence instead of
+    /// redundantly on the whole of it. Without effect on a group of one rank.
+    public let sequenceParallel: Bool
 
-    public init(_ communicator: any Communicator) {
+    public init(_ communicator: any Communicator, sequenceParallel: Bool = false) {
         self.communicator = communicator
+        self.sequenceParallel = sequenceParallel
     }
+
+    /// True where the activations outside the tensor-parallel regions are sequence shards.
+    public var shardsSequence: Bool { sequenceParallel && size > 1 }
 
     public var rank: Int { communicator.rank }
     public var size: Int { communicator.size }

@@ -90,20 +90,35 @@ public struct HiddenDropout<T: TensorScalar> {
         context.training && probability > 0
     }
 
-    // x: [N, w] in place.
+    // x: [N, w] in place; with `shard`, x is that group's sequence shard [b·s/t, w].
     @_specialize(where T == Float)
-    public func forward(_ x: Tensor<T>, context: StepContext) {
+    public func forward(_ x: Tensor<T>, context: StepContext, shard: TensorParallelGroup? = nil) {
         guard isActive(context) else { return }
-        Dropout.forward(out: x, x: x, probability: probability, rng: context.dropoutRNG(site),
-                        offset: firstIndex(x, context))
+        forEachBlock(x, context, shard) { block, offset in
+            Dropout.forward(out: block, x: block, probability: probability, rng: context.dropoutRNG(site), offset: offset)
+        }
     }
 
-    // dx: [N, w] in place.
+    // dx: [N, w] in place, as forward.
     @_specialize(where T == Float)
-    public func backward(_ dx: Tensor<T>, context: StepContext) {
+    public func backward(_ dx: Tensor<T>, context: StepContext, shard: TensorParallelGroup? = nil) {
         guard isActive(context) else { return }
-        Dropout.backward(dx: dx, dOut: dx, probability: probability, rng: context.dropoutRNG(site),
-                         offset: firstIndex(dx, context))
+        forEachBlock(dx, context, shard) { block, offset in
+            Dropout.backward(dx: block, dOut: block, probability: probability, rng: context.dropoutRNG(site),
+                             offset: offset)
+        }
+    }
+
+    /// x whole with the global index of its first element, or, for a sequence shard, each
+    /// sequence's s/t rows with theirs: the masks of the positions a tp = 1 run draws there.
+    private func forEachBlock(_ x: Tensor<T>, _ context: StepContext, _ shard: TensorParallelGroup?,
+                              _ body: (Tensor<T>, Int) -> Void) {
+        guard let shard, shard.shardsSequence else { return body(x, firstIndex(x, context)) }
+        let (s, w) = (context.sequence, x.lastDimension), rows = s / shard.size
+        for i in 0..<context.batch {
+            body(x.rows((i * rows)..<((i + 1) * rows)),
+                 ((context.batchOffset + i) * s + shard.rank * rows) * w)
+        }
     }
 
     /// The global index of x's first element: x holds this rank's `batch` sequences, one or

@@ -28,6 +28,8 @@ public struct LossCurveEquivalence: Sendable {
     /// Per-layer activation recomputation: the curve and the parameters must be bit-identical
     /// to those of a run that keeps every activation.
     public var recomputeActivations = false
+    /// Sequence parallelism at tp > 1: the curve must equal the serial one all the same.
+    public var sequenceParallel = false
 
     public init(family: Family) {
         self.family = family
@@ -61,7 +63,7 @@ public struct LossCurveEquivalence: Sendable {
     /// The same, on a world of tp × dp ranks the caller started (in-process or MPI).
     public func outcome(world: any Communicator, tp: Int, dp: Int) throws -> Outcome {
         let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp)
-        let group = TensorParallelGroup(grid.tensorParallel)
+        let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
         switch family {
         case .gpt:
             let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,

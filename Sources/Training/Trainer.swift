@@ -123,6 +123,7 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
         try grid.dataParallel.allReduce(sums)
         let count = Double(options.microBatches * grid.dataParallel.size)
 
+        try model.parameters.reduceSequenceParallelGradients(over: model.tensorParallel)
         try model.parameters.averageGradients(over: grid.dataParallel)
         let update = try optimizer.step(group: model.tensorParallel)
         model.parameters.zeroGradients()

@@ -90,7 +90,7 @@ public struct TrainingRun: Sendable {
             log(placement.summary)
             if let warning = placement.warning { log(warning) }
         }
-        let group = TensorParallelGroup(grid.tensorParallel)
+        let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: t.sequenceParallel)
         switch config.model.family {
         case .gpt:
             let file = try dataFile(.gptDocuments)

@@ -72,3 +72,28 @@ import Testing
         }
     }
 }
+
+@Suite struct SequenceParallelConfigTests {
+    let model = ModelDimensions(hiddenSize: 64, attentionHeads: 4, vocabSize: 256, sequenceLength: 18, globalBatchSize: 8)
+
+    /// Sequence parallelism shards the sequence across the tensor-parallel ranks: it needs more
+    /// than one, and a sequence that splits evenly. Each violation is reported, with the fix.
+    @Test func needsTensorParallelismAndADivisibleSequence() {
+        var serial = ParallelConfig(worldSize: 1, tensorParallel: 1, dataParallel: 1)
+        serial.sequenceParallel = true
+        #expect(serial.violations(model) == [.sequenceParallelWithoutTensorParallel])
+        #expect("\(ParallelConfigViolation.sequenceParallelWithoutTensorParallel)".contains("set tp ≥ 2"))
+
+        var uneven = ParallelConfig(worldSize: 4, tensorParallel: 4, dataParallel: 1)
+        uneven.sequenceParallel = true
+        let violation = ParallelConfigViolation.sequenceNotDivisibleForSequenceParallel(sequenceLength: 18, tensorParallel: 4)
+        #expect(uneven.violations(model) == [violation])
+        #expect("\(violation)".contains("sequence length 18") && "\(violation)".contains("choose a multiple of 4"))
+
+        var fitting = ParallelConfig(worldSize: 2, tensorParallel: 2, dataParallel: 1)
+        fitting.sequenceParallel = true
+        #expect(fitting.violations(model).isEmpty)
+        uneven.sequenceParallel = false
+        #expect(uneven.violations(model).isEmpty, "without sequence parallelism the sequence need not split")
+    }
+}

@@ -47,6 +47,26 @@ import Training
         #expect(error?.problems.first { $0.keyPath == "model.hidden" }?.problem == "missing (required)")
     }
 
+    /// `training.sequence_parallel`: off by default; at tp 1 or with a sequence tp does not split,
+    /// each violation is reported at its key with the fix.
+    @Test func sequenceParallelIsCheckedAgainstTheLayout() throws {
+        let data = Data(Self.valid.utf8)
+        #expect(!(try TrainingConfig.decode(data)).training.sequenceParallel)
+        #expect(try TrainingConfig.decode(data, overrides: ["training.sequence_parallel=true"]).training.sequenceParallel)
+        let error = #expect(throws: TrainingConfigError.self) {
+            try TrainingConfig.decode(data, overrides: ["training.sequence_parallel=true", "training.tp=1",
+                                                        "model.sequence_length=31", "model.max_positions=32"])
+        }
+        #expect(error?.problems.map(\.keyPath) == ["training.sequence_parallel"])
+        #expect(error?.problems.first?.problem.contains("set tp ≥ 2 or turn sequence_parallel off") == true)
+        let uneven = #expect(throws: TrainingConfigError.self) {
+            try TrainingConfig.decode(data, overrides: ["training.sequence_parallel=true", "model.sequence_length=31",
+                                                        "model.max_positions=32"])
+        }
+        #expect(uneven?.problems.map(\.keyPath) == ["model.sequence_length"])
+        #expect(uneven?.problems.first?.problem.contains("not divisible by the tensor-parallel size 2") == true)
+    }
+
     @Test func overridesAreAppliedAndCheckedLikeTheFile() throws {
         let data = Data(Self.valid.utf8)
         let config = try TrainingConfig.decode(data, overrides: ["training.lr=3e-4", "model.post_layernorm=true",

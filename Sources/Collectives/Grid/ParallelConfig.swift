@@ -3,6 +3,8 @@ public struct ParallelConfig: Sendable, Equatable {
     public var worldSize: Int
     public var tensorParallel: Int
     public var dataParallel: Int
+    /// Sequence parallelism across the tensor-parallel ranks (needs tp > 1).
+    public var sequenceParallel = false
 
     public init(worldSize: Int, tensorParallel: Int, dataParallel: Int) {
         self.worldSize = worldSize
@@ -60,6 +62,13 @@ public struct ParallelConfig: Sendable, Equatable {
                     let padded = model.vocabPadding.unchecked(vocabSize: model.vocabSize, tensorParallel: tensorParallel)
                     divisible("padded vocab size", padded, "tensor-parallel size", tensorParallel)
                 }
+            }
+        }
+        if sequenceParallel && tp {
+            if tensorParallel == 1 { found.append(.sequenceParallelWithoutTensorParallel) }
+            if model.sequenceLength > 0 && model.sequenceLength % tensorParallel != 0 {
+                found.append(.sequenceNotDivisibleForSequenceParallel(sequenceLength: model.sequenceLength,
+                                                                      tensorParallel: tensorParallel))
             }
         }
         if dp && batch {

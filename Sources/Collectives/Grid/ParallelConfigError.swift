@@ -4,6 +4,8 @@ public enum ParallelConfigViolation: Sendable, Equatable, CustomStringConvertibl
     case worldSizeMismatch(worldSize: Int, tensorParallel: Int, dataParallel: Int)
     case notDivisible(field: String, value: Int, divisor: String, by: Int)
     case paddedVocabTooSmall(padded: Int, vocab: Int)
+    case sequenceParallelWithoutTensorParallel
+    case sequenceNotDivisibleForSequenceParallel(sequenceLength: Int, tensorParallel: Int)
 
     public var description: String {
         switch self {
@@ -15,6 +17,10 @@ public enum ParallelConfigViolation: Sendable, Equatable, CustomStringConvertibl
             return "\(field) \(value) is not divisible by the \(divisor) \(by); choose a multiple of \(by) or another \(divisor)"
         case let .paddedVocabTooSmall(padded, vocab):
             return "padded vocab size \(padded) is smaller than the vocabulary \(vocab); it must hold every token id"
+        case .sequenceParallelWithoutTensorParallel:
+            return "sequence parallel needs a tensor-parallel size above 1 (it shards the sequence across the tensor-parallel ranks); set tp ≥ 2 or turn sequence_parallel off"
+        case let .sequenceNotDivisibleForSequenceParallel(sequence, tp):
+            return "sequence length \(sequence) is not divisible by the tensor-parallel size \(tp) that sequence parallelism shards it across; choose a multiple of \(tp) or turn sequence_parallel off"
         }
     }
 }

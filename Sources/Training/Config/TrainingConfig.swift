@@ -85,8 +85,9 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
                                          ffnHiddenSize: model.ffnHidden, vocabSize: model.vocabSize,
                                          vocabPadding: model.vocabPadding, sequenceLength: model.sequenceLength,
                                          globalBatchSize: training.globalBatch, microBatchSize: training.microBatch)
-        let layout = ParallelConfig(worldSize: worldSize, tensorParallel: training.tensorParallel,
+        var layout = ParallelConfig(worldSize: worldSize, tensorParallel: training.tensorParallel,
                                     dataParallel: training.dataParallel)
+        layout.sequenceParallel = training.sequenceParallel
         return layout.violations(dimensions).map { violation in
             ConfigProblem(keyPath: Self.keyPath(of: violation), problem: violation.description)
         }
@@ -98,6 +99,8 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
         case let .notPositive(name, _), let .notDivisible(name, _, _, _): field = name
         case .worldSizeMismatch: return "training.tp, training.dp"
         case .paddedVocabTooSmall: return "model.padded_vocab_size"
+        case .sequenceParallelWithoutTensorParallel: return "training.sequence_parallel"
+        case .sequenceNotDivisibleForSequenceParallel: return "model.sequence_length"
         }
         switch field {
         case "tensor-parallel size": return "training.tp"

@@ -37,6 +37,10 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
     /// layer's input from forward to backward and run the layer's forward again in backward.
     /// The same losses, less activation memory, about a third more compute for the layers.
     public var recomputeActivations: Bool
+    /// Sequence parallelism (Korthikanti et al. 2022): the layer norms, dropouts and residual adds
+    /// run on each tensor-parallel rank's shard of the sequence. Needs tp > 1 and a sequence
+    /// length divisible by tp; the same losses, activations t times smaller outside attention and the MLP.
+    public var sequenceParallel: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case steps
@@ -62,6 +66,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
         case trainData = "train_data"
         case validationData = "validation_data"
         case recomputeActivations = "recompute_activations"
+        case sequenceParallel = "sequence_parallel"
     }
 
     public init(steps: Int, microBatch: Int, globalBatch: Int, learningRate: Double, minLearningRate: Double = 0,
@@ -70,7 +75,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
                 adamBeta2: Double = 0.999, adamEpsilon: Double = 1e-8, seed: UInt64 = 1234, logInterval: Int = 10,
                 checkpointInterval: Int = 0, checkpointDirectory: String? = nil, keepCheckpoints: Int = 2,
                 tensorParallel: Int = 1, dataParallel: Int = 1, trainData: String, validationData: String? = nil,
-                recomputeActivations: Bool = false) {
+                recomputeActivations: Bool = false, sequenceParallel: Bool = false) {
         self.steps = steps
         self.microBatch = microBatch
         self.globalBatch = globalBatch
@@ -94,6 +99,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
         self.trainData = trainData
         self.validationData = validationData
         self.recomputeActivations = recomputeActivations
+        self.sequenceParallel = sequenceParallel
     }
 
     /// Decodes one section alone; every problem is reported in one `TrainingConfigError`.
@@ -124,9 +130,10 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
                   keepCheckpoints: r.optional(.keepCheckpoints, default: 2),
                   tensorParallel: r.optional(.tensorParallel, default: 1), dataParallel: r.optional(.dataParallel, default: 1),
                   trainData: r.required(.trainData, placeholder: ""), validationData: r.nullable(.validationData),
-                  recomputeActivations: r.optional(.recomputeActivations, default: false))
+                  recomputeActivations: r.optional(.recomputeActivations, default: false),
+                  sequenceParallel: r.optional(.sequenceParallel, default: false))
         guard r.isReadable else { return }
-        // Batch sizes, tp and dp are left to ParallelConfig, which checks them with the model.
+        // Batch sizes, tp, dp and sequence parallelism are left to ParallelConfig, which checks them with the model.
         r.check(steps > 0, .steps, "\(steps); must be positive")
         r.check(learningRate > 0, .learningRate, "\(learningRate); must be positive")
         // A bad lr or steps is reported once, at its own key, not again at the keys compared with it.

@@ -20,6 +20,8 @@ public struct TrainingStepOutcome: Sendable {
     /// for the performance model's trace to be held against.
     public var gemmFLOPsPerStep: Int
     public var allReducesPerStep: [String: CollectiveTally]
+    /// Rank 0's bytes kept for backward by each layer after the last step, counted from its buffers.
+    public var activationBytesKeptPerLayer: [Int]
 }
 
 /// Times GPT training steps on tp × dp rank threads, on synthetic tokens: each step zeroes the
@@ -32,13 +34,16 @@ public struct TrainingStepBench: Sendable {
     public let warmup: Int
     public let steps: Int
     public let recomputeActivations: Bool
+    public let sequenceParallel: Bool
 
-    public init(sizes: TrainBenchSizes, warmup: Int, steps: Int, recomputeActivations: Bool = false) {
+    public init(sizes: TrainBenchSizes, warmup: Int, steps: Int, recomputeActivations: Bool = false,
+                sequenceParallel: Bool = false) {
         precondition(warmup >= 0 && steps > 0, "TrainingStepBench: warmup \(warmup), steps \(steps) validated by the caller")
         self.sizes = sizes
         self.warmup = warmup
         self.steps = steps
         self.recomputeActivations = recomputeActivations
+        self.sequenceParallel = sequenceParallel
     }
 
     struct RankResult: Sendable {
@@ -48,17 +53,20 @@ public struct TrainingStepBench: Sendable {
         var parameters: Int
         var gemmFLOPs = 0
         var allReduces: [String: CollectiveTally] = [:]
+        var activationBytes: [Int] = []
     }
 
     public func run() throws -> TrainingStepOutcome {
         let (sizes, warmup, steps, recompute) = (self.sizes, self.warmup, self.steps, self.recomputeActivations)
+        let sequenceParallel = self.sequenceParallel
         let blasThreads = BLASThreads.current
         if sizes.ranks == 1 { BLASThreads.set(sizes.threads) }
         defer { BLASThreads.set(blasThreads) }
         let results = try InProcessWorld.run(worldSize: sizes.ranks, timeout: 3600) { world in
             ComputeThreads.set(sizes.threads)
             let grid = try ProcessGrid(world: world, tensorParallel: sizes.tp, dataParallel: sizes.dp)
-            let model = GPTModel<Float>(config: sizes.model, seed: 1234, group: TensorParallelGroup(grid.tensorParallel),
+            let model = GPTModel<Float>(config: sizes.model, seed: 1234,
+                                        group: TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel),
                                         recomputeActivations: recompute)
             let set = model.parameters
             let count = set.values.count
@@ -98,6 +106,7 @@ public struct TrainingStepBench: Sendable {
                 let context = StepContext(step: step, batch: local, sequence: sizes.seq, batchOffset: first,
                                           dropoutSeed: 1, training: true)
                 let report = try model.forwardBackward(input, context: context, lossScale: 1)
+                try set.reduceSequenceParallelGradients(over: model.tensorParallel)
                 try set.averageGradients(over: grid.dataParallel)
                 StepProfiler.measure(.optimizer) {
                     for part in parts {
@@ -118,6 +127,7 @@ public struct TrainingStepBench: Sendable {
                 result.gemmFLOPs = counter.flops
                 for group in ["tp", "dp"] { result.allReduces[group] = world.counters.tally(.allReduce, group: group) }
             }
+            result.activationBytes = model.activationBytesKeptPerLayer
             return result
         }
         let medians = results.map { $0.times.sorted()[$0.times.count / 2] }
@@ -133,6 +143,6 @@ public struct TrainingStepBench: Sendable {
         return TrainingStepOutcome(stepSeconds: medians.max()!, meanStepSeconds: mean, phaseSeconds: phases,
                                    communicationSecondsPerRank: communication, loss: rank0.loss,
                                    localParameters: rank0.parameters, gemmFLOPsPerStep: rank0.gemmFLOPs,
-                                   allReducesPerStep: rank0.allReduces)
+                                   allReducesPerStep: rank0.allReduces, activationBytesKeptPerLayer: rank0.activationBytes)
     }
 }

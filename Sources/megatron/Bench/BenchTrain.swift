@@ -40,10 +40,17 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed repetitions per GEMM shape of the peak measurement.") var gemmRepeats: Int = 3
     @Flag(help: "Recompute each layer's activations in backward (Megatron's --checkpoint-activations).")
     var recomputeActivations = false
+    @Flag(help: "Sequence parallelism across the tp ranks (needs tp > 1 and seq divisible by tp).")
+    var sequenceParallel = false
     @Flag(help: "Print one JSON record as the last line.") var json = false
 
     func validate() throws {
-        try resolved().check(source: config ?? "the flags")
+        let sizes = try resolved()
+        try sizes.check(source: config ?? "the flags")
+        if sequenceParallel && (sizes.tp < 2 || sizes.seq % sizes.tp != 0) {
+            throw ValidationError("--sequence-parallel shards the sequence across the tp ranks: it needs tp > 1 and seq "
+                + "divisible by tp (tp \(sizes.tp), seq \(sizes.seq)); change --tp or --seq, or drop the flag")
+        }
         if warmup < 0 { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
         if steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         if gemmRepeats <= 0 { throw ValidationError("--gemm-repeats must be positive, got \(gemmRepeats)") }
@@ -73,7 +80,8 @@ struct BenchTrain: ParsableCommand {
         let flops = sizes.flopsPerStep
         print("GPT: \(sizes.layers) layers, hidden \(sizes.hidden), \(sizes.heads) heads, seq \(sizes.seq), "
             + "vocab \(sizes.vocab) (padded \(model.paddedVocabSize)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh"
-            + (recomputeActivations ? ", activations recomputed per layer" : ""))
+            + (recomputeActivations ? ", activations recomputed per layer" : "")
+            + (sequenceParallel ? ", sequence parallel" : ""))
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
             + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
         if let warning = BLASKernelCheck.warning { print(warning) }
@@ -85,7 +93,8 @@ struct BenchTrain: ParsableCommand {
             + (recomputeActivations ? ", nor the recomputed forward)" : ")"))
 
         let outcome = try TrainingStepBench(sizes: sizes, warmup: warmup, steps: steps,
-                                            recomputeActivations: recomputeActivations).run()
+                                            recomputeActivations: recomputeActivations,
+                                            sequenceParallel: sequenceParallel).run()
         let peakResident = Self.peakResidentBytes()
 
         // The same callers and BLAS threads as the ranks, after training so its buffers do not
@@ -146,6 +155,24 @@ struct BenchTrain: ParsableCommand {
                 + "(analytic)")
         }
 
+        let layerMemory = ActivationMemory(sequence: sizes.seq, batch: sizes.batch / sizes.dp, hidden: sizes.hidden,
+                                           heads: sizes.heads, tensorParallel: sizes.tp, sequenceParallel: sequenceParallel,
+                                           attentionDropout: false)
+        let keptPerLayer = outcome.activationBytesKeptPerLayer.max() ?? 0
+        let analyticPerLayer = layerMemory.bytes(elementSize: 4)
+        if !recomputeActivations {
+            print("  activations kept for backward per layer on rank 0: \(mebibytes(Double(keptPerLayer))) MiB, counted "
+                + "from the layer's buffers; analytic \(mebibytes(Double(analyticPerLayer))) MiB (ActivationMemory, fp32, "
+                + "no dropout masks: ratio \(formatted(Double(keptPerLayer) / Double(analyticPerLayer), 3))); Korthikanti's "
+                + (sequenceParallel ? "sbh/t·(34 + 5as/h)" : "sbh·(10 + 24/t + 5as/(ht))")
+                + " fp16 bytes \(mebibytes(layerMemory.paperBytes)) MiB, ×2 for fp32 \(mebibytes(2 * layerMemory.paperBytes)) MiB "
+                + "(ratio \(formatted(Double(keptPerLayer) / (2 * layerMemory.paperBytes), 3)): its 1-byte masks are not kept, "
+                + "without dropout not its dropped probabilities either)")
+            if sequenceParallel {
+                print("  the memory estimate above assumes no sequence parallelism: it counts every layer's buffers whole")
+            }
+        }
+
         if json {
             var fields: [(String, String)] = [
                 ("system", "\"megatron-swift\""), ("layers", "\(sizes.layers)"), ("hidden", "\(sizes.hidden)"),
@@ -158,7 +185,10 @@ struct BenchTrain: ParsableCommand {
                 ("flops_per_step", "\(flops)"), ("loss", "\(outcome.loss)"),
                 ("peak_resident_bytes_per_rank", "\(Int(perRank))"), ("analytic_bytes_per_rank", "\(memory.total)"),
                 ("parameters_per_rank", "\(outcome.localParameters)"),
-                ("recompute_activations", "\(recomputeActivations)"),
+                ("recompute_activations", "\(recomputeActivations)"), ("sequence_parallel", "\(sequenceParallel)"),
+                ("activation_bytes_kept_per_layer", "\(keptPerLayer)"),
+                ("analytic_activation_bytes_per_layer", "\(analyticPerLayer)"),
+                ("paper_fp16_activation_bytes_per_layer", "\(layerMemory.paperBytes)"),
                 ("analytic_activation_bytes_per_rank", "\(memory.activations)"),
                 ("analytic_activation_bytes_saved_by_recomputation",
                  "\(memory.activationsKeptByEveryLayer - memory.recomputedActivations)"),

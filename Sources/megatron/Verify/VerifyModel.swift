@@ -3,7 +3,8 @@ import Foundation
 import Training
 
 /// `megatron verify model`: a whole GPT or BERT trained `--steps` steps from one seed, dropout
-/// on, at each tp × dp; every step's loss must equal the tp = dp = 1 run's.
+/// on, at each tp × dp (with `--sequence-parallel`, sequence-parallel at tp > 1); every step's
+/// loss must equal the tp = dp = 1 run's.
 struct VerifyModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
@@ -24,6 +25,9 @@ struct VerifyModel: ParsableCommand {
     @Option(help: "Largest relative difference of a step's loss accepted.")
     var tolerance: Double = 1e-5
 
+    @Flag(help: "Sequence parallelism at every tp > 1 (tp = dp = 1 stays the serial reference).")
+    var sequenceParallel = false
+
     func validate() throws {
         var problems: [String] = []
         if steps <= 0 { problems.append("--steps must be positive, got \(steps)") }
@@ -37,6 +41,7 @@ struct VerifyModel: ParsableCommand {
         var check = LossCurveEquivalence(family: model)
         check.steps = steps
         let reference = try check.losses(tp: 1, dp: 1)
+        check.sequenceParallel = sequenceParallel
         print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
               + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
         print("tp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
@@ -47,7 +52,7 @@ struct VerifyModel: ParsableCommand {
                 let worst = zip(curve, reference).map { abs($0 - $1) / abs($1) }.max() ?? 0
                 let ok = worst <= tolerance
                 failed = failed || !ok
-                print("tp=\(t) dp=\(d): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
+                print("tp=\(t) dp=\(d)\(sequenceParallel && t > 1 ? " sp" : ""): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
                       + "max relative difference per step \(String(format: "%.1e", worst)) \(ok ? "ok" : "FAILED")")
             }
         }
