@@ -1,12 +1,13 @@
 import TensorCore
 import TensorParallel
 
-/// The stack of transformer layers and the final layer norm, shared by GPT and BERT. With
+/// The stack of transformer layers and the final layer norm, shared by GPT and BERT (a pipeline
+/// stage holds a contiguous range of the layers, and the final norm only on the last stage). With
 /// `recomputeActivations` the layers share one workspace and recompute their activations in
 /// backward (`LayerRecomputation`); without, each keeps its own from forward to backward.
 final class TransformerEncoder<T: TensorScalar> {
     let layers: [ParallelTransformerLayer<T>]
-    let finalLayerNorm: LayerNormParameters<T>
+    let finalLayerNorm: LayerNormParameters<T>?
     let epsilon: T
     let recomputation: LayerRecomputation<T>?
 
@@ -15,21 +16,25 @@ final class TransformerEncoder<T: TensorScalar> {
     private var gradient = Reusable<T>()
 
     /// `forwardOnly`: the layers share one workspace and keep nothing for a backward (evaluation).
+    /// `layerRange`: the layers this stack holds (all by default), named by their global index.
     init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup,
-         recomputeActivations: Bool, forwardOnly: Bool = false) {
+         recomputeActivations: Bool, forwardOnly: Bool = false, layerRange: Range<Int>? = nil,
+         withFinalLayerNorm: Bool = true) {
+        let range = layerRange ?? 0..<config.layers
         let recomputation = recomputeActivations || forwardOnly
-            ? LayerRecomputation<T>(layers: config.layers, forwardOnly: forwardOnly) : nil
-        layers = (0..<config.layers).map {
+            ? LayerRecomputation<T>(layers: range.count, forwardOnly: forwardOnly) : nil
+        layers = range.map {
             ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group,
                                      workspace: recomputation?.workspace ?? .init())
         }
-        finalLayerNorm = LayerNormParameters(name: "final_layernorm", width: config.hidden,
-                                             initializer: initializer, group: group)
+        finalLayerNorm = withFinalLayerNorm
+            ? LayerNormParameters(name: "final_layernorm", width: config.hidden, initializer: initializer, group: group)
+            : nil
         epsilon = T(config.layerNormEpsilon)
         self.recomputation = recomputation
     }
 
-    var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + finalLayerNorm.parameters }
+    var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + (finalLayerNorm?.parameters ?? []) }
 
     // x: [b·s, h] → [b·s, h]
     func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
@@ -44,6 +49,7 @@ final class TransformerEncoder<T: TensorScalar> {
         // With recomputation h is in the shared workspace: the final layer norm's backward, the
         // first step of backward, reads it before any layer runs again.
         input = h
+        guard let finalLayerNorm else { return h }
         let out = output(h.shape)
         LayerNorm.forward(out: out, mean: mean([h.rows]), rstd: rstd([h.rows]), x: h,
                           gamma: finalLayerNorm.gamma.value, beta: finalLayerNorm.beta.value, epsilon: epsilon)
@@ -54,8 +60,12 @@ final class TransformerEncoder<T: TensorScalar> {
     func backward(_ dy: Tensor<T>) throws -> Tensor<T> {
         guard let h = input else { preconditionFailure("TransformerEncoder.backward before forward") }
         var g = gradient(h.shape)
-        LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
-                           dOut: dy, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
+        if let finalLayerNorm {
+            LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
+                               dOut: dy, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
+        } else {
+            g.assign(dy)
+        }
         for (i, layer) in layers.enumerated().reversed() {
             if let recomputation {
                 try recomputation.backward(layer, index: i, gradient: g)
