@@ -44,8 +44,7 @@ import Training
     /// stage holds at most pp micro-batches' activations (stage r: p − r).
     @Test(arguments: [(pp: 2, dp: 1), (pp: 4, dp: 1), (pp: 2, dp: 2)])
     func pipelineSendsWhatTheScheduleSaysAndHoldsAtMostPPActivations(pp: Int, dp: Int) throws {
-        var check = Self.check
-        check.steps = 2
+        let check = { var check = Self.check; check.steps = 2; return check }()
         let tp = 1
         let ranks = try InProcessWorld.run(worldSize: tp * pp * dp, timeout: 120) { world in
             let outcome = try check.outcome(world: world, tp: tp, dp: dp, pp: pp)
