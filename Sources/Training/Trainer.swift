@@ -208,14 +208,17 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
                                   lossCurve: lossCurve)
         if grid.worldRank == 0 { try plan.directory.create() }
         try Checkpoint.write(to: plan.directory.file(forStep: step), optimizer: optimizer, grid: grid,
-                             model: plan.model, state: state, afterCommit: { try plan.directory.prune() })
+                             model: plan.model, state: state,
+                             pipelineCopies: (model as? any PipelineStageModel)?.parametersCountedElsewhere ?? [],
+                             afterCommit: { try plan.directory.prune() })
     }
 
     /// Loads the checkpoint at `path` (every rank its own shards) and returns where the data
     /// continues. The checkpoint's dropout seed must be this run's.
     public func restore(from path: String, expectedPaddedVocabSize: Int? = nil) throws -> Checkpoint.Contents {
         let contents = try Checkpoint.read(from: path, into: optimizer, group: model.tensorParallel,
-                                           expectedPaddedVocabSize: expectedPaddedVocabSize)
+                                           expectedPaddedVocabSize: expectedPaddedVocabSize,
+                                           oneStageOfMany: grid.pipeline.size > 1)
         guard contents.state.dropoutSeed == options.dropoutSeed else {
             throw CheckpointError.settingMismatch(file: path, setting: "the seed (training.seed)",
                                                   checkpoint: "\(contents.state.dropoutSeed)", run: "\(options.dropoutSeed)")
