@@ -7,6 +7,7 @@ public struct CollectiveCall: Sendable, Equatable, CustomStringConvertible {
     /// allReduce and broadcast: the buffer; allGather: each rank's input; reduceScatter: each
     /// rank's output block.
     public let count: Int
+    /// broadcast: the root; send and recv: the peer (group ranks).
     public let root: Int?
 
     public init(op: CollectiveOp, reduce: ReduceOp? = nil, dtype: String = "", count: Int = 0, root: Int? = nil) {
@@ -20,11 +21,12 @@ public struct CollectiveCall: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = op.rawValue
         if let reduce { s += "(\(reduce.rawValue))" }
-        if let root { s += "(root \(root))" }
+        if let root { s += op == .send ? " to \(root)" : op == .recv ? " from \(root)" : "(root \(root))" }
         switch op {
         case .barrier, .split: break
         case .allGather, .reduceScatter: s += " of \(count) \(dtype) per rank"
         case .allReduce, .broadcast: s += " of \(count) \(dtype)"
+        case .send, .recv: s += " of \(count) \(dtype)"
         }
         return s
     }

@@ -29,6 +29,18 @@ extension Communicator {
         try StepProfiler.measure(.communication) { try broadcast(tensor.buffer, root: root) }
     }
 
+    /// A copy of `tensor` to group rank `peer` (buffered: returns before the peer receives it).
+    @inlinable
+    public func send<T: TensorScalar>(_ tensor: Tensor<T>, to peer: Int) throws {
+        try StepProfiler.measure(.communication) { try send(UnsafeBufferPointer(tensor.buffer), to: peer) }
+    }
+
+    /// Fills `tensor` with the next message from group rank `peer`.
+    @inlinable
+    public func recv<T: TensorScalar>(_ tensor: Tensor<T>, from peer: Int) throws {
+        try StepProfiler.measure(.communication) { try recv(tensor.buffer, from: peer) }
+    }
+
     /// `split(color:key:name:)` with the group's name and the color, "world.color1".
     public func split(color: Int, key: Int) throws -> any Communicator {
         try split(color: color, key: key, name: "\(name).color\(color)")

@@ -8,6 +8,8 @@ public enum ReduceOp: String, Sendable, CaseIterable {
 /// The collective operations, as counters and error messages name them (MPI names).
 public enum CollectiveOp: String, Sendable, CaseIterable, Comparable {
     case allReduce, allGather, reduceScatter, broadcast, barrier, split
+    /// Point to point (pipeline stages): one rank's buffer to one peer, and its receipt.
+    case send, recv
 
     public static func < (a: CollectiveOp, b: CollectiveOp) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -63,6 +65,15 @@ public protocol Communicator: AnyObject, Sendable {
 
     /// Returns once every rank of the group has called it.
     func barrier() throws
+
+    /// Hands a copy of `buffer` to group rank `peer` and returns without waiting for the
+    /// receipt (a buffered send), so a pipeline schedule cannot deadlock on the order of its
+    /// sends and receives. Messages between two ranks arrive in the order they were sent.
+    func send<T: TensorScalar>(_ buffer: UnsafeBufferPointer<T>, to peer: Int) throws
+
+    /// Fills `buffer` with the next message from group rank `peer`, waiting for it (with the
+    /// engine's timeout); its element type and count must be the message's.
+    func recv<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, from peer: Int) throws
 
     /// Splits the group like `MPI_Comm_split`: ranks passing the same `color` form a new group,
     /// ordered by `key` (ties by rank). Every rank of this group must call it.

@@ -174,7 +174,7 @@ public struct ExperimentRunner {
         let t = config.training
         let started = Date()
         let log = self.log, id = run.id
-        let outcome = try InProcessWorld.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
+        let outcome = try InProcessWorld.run(worldSize: t.worldSize, timeout: 3600) { world in
             try training.run(world: world) { log("\(id): \($0)") }
         }[0]
         var metrics: [String: Double] = [:]

@@ -1,15 +1,16 @@
 import TensorCore
 import TensorParallel
 
-/// The stack of transformer layers and the final layer norm, shared by GPT and BERT. With
+/// The stack of transformer layers and the final layer norm, shared by GPT and BERT (a pipeline
+/// stage holds a contiguous range of the layers, and the final norm only on the last stage). With
 /// `recomputeActivations` the layers share one workspace and recompute their activations in
 /// backward (`LayerRecomputation`); without, each keeps its own from forward to backward.
-/// With sequence parallelism the stack scatters the embedding's output to sequence shards, runs
-/// the layers and the final layer norm on them, and gathers the whole sequences for the heads
-/// (whose gradient is whole on every rank, so backward keeps this rank's shard of it).
+/// With sequence parallelism the stack scatters its input to sequence shards, runs the layers and
+/// the final layer norm on them, and gathers the whole sequences for the heads or the next
+/// pipeline stage (whose gradient is whole on every rank, so backward keeps this rank's shard).
 final class TransformerEncoder<T: TensorScalar> {
     let layers: [ParallelTransformerLayer<T>]
-    let finalLayerNorm: LayerNormParameters<T>
+    let finalLayerNorm: LayerNormParameters<T>?
     let epsilon: T
     let recomputation: LayerRecomputation<T>?
     let group: TensorParallelGroup
@@ -22,24 +23,28 @@ final class TransformerEncoder<T: TensorScalar> {
     private var inputGradient = Reusable<T>(), scratch = Reusable<T>()
 
     /// `forwardOnly`: the layers share one workspace and keep nothing for a backward (evaluation).
+    /// `layerRange`: the layers this stack holds (all by default), named by their global index.
     init(config: TransformerConfig, initializer: ParameterInitializer, group: TensorParallelGroup,
-         recomputeActivations: Bool, forwardOnly: Bool = false) {
+         recomputeActivations: Bool, forwardOnly: Bool = false, layerRange: Range<Int>? = nil,
+         withFinalLayerNorm: Bool = true) {
+        let range = layerRange ?? 0..<config.layers
         let recomputation = recomputeActivations || forwardOnly
-            ? LayerRecomputation<T>(layers: config.layers, forwardOnly: forwardOnly) : nil
+            ? LayerRecomputation<T>(layers: range.count, forwardOnly: forwardOnly) : nil
         let sequenceBuffers = ParallelTransformerLayer<T>.SequenceBuffers()
-        layers = (0..<config.layers).map {
+        layers = range.map {
             ParallelTransformerLayer(name: "layers.\($0)", config: config, initializer: initializer, group: group,
                                      workspace: recomputation?.workspace ?? .init(), sequenceBuffers: sequenceBuffers)
         }
-        finalLayerNorm = LayerNormParameters(name: "final_layernorm", width: config.hidden,
-                                             initializer: initializer, group: group,
-                                             sequenceParallel: group.shardsSequence)
+        finalLayerNorm = withFinalLayerNorm
+            ? LayerNormParameters(name: "final_layernorm", width: config.hidden, initializer: initializer,
+                                  group: group, sequenceParallel: group.shardsSequence)
+            : nil
         self.group = group
         epsilon = T(config.layerNormEpsilon)
         self.recomputation = recomputation
     }
 
-    var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + finalLayerNorm.parameters }
+    var parameters: [Parameter<T>] { layers.flatMap(\.parameters) + (finalLayerNorm?.parameters ?? []) }
 
     // x: [b·s, h] → [b·s, h] (the layers see [b·s/t, h] with sequence parallelism)
     func forward(_ x: Tensor<T>, context: StepContext) throws -> Tensor<T> {
@@ -61,9 +66,12 @@ final class TransformerEncoder<T: TensorScalar> {
         // With recomputation h is in the shared workspace: the final layer norm's backward, the
         // first step of backward, reads it before any layer runs again.
         input = h
-        let out = output(h.shape)
-        LayerNorm.forward(out: out, mean: mean([h.rows]), rstd: rstd([h.rows]), x: h,
-                          gamma: finalLayerNorm.gamma.value, beta: finalLayerNorm.beta.value, epsilon: epsilon)
+        var out = h
+        if let finalLayerNorm {
+            out = output(h.shape)
+            LayerNorm.forward(out: out, mean: mean([h.rows]), rstd: rstd([h.rows]), x: h,
+                              gamma: finalLayerNorm.gamma.value, beta: finalLayerNorm.beta.value, epsilon: epsilon)
+        }
         guard group.shardsSequence else { return out }
         let whole = gathered([out.rows * group.size, out.lastDimension])
         try GatherFromSequenceParallelRegion.forward(out, into: whole, scratch: scratch(whole.shape), group: group,
@@ -80,8 +88,12 @@ final class TransformerEncoder<T: TensorScalar> {
             GatherFromSequenceParallelRegion.backwardOfWholeGradient(dy, into: dOut, group: group, sequences: context.batch)
         }
         var g = gradient(h.shape)
-        LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
-                           dOut: dOut, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
+        if let finalLayerNorm {
+            LayerNorm.backward(dx: g, dGamma: finalLayerNorm.gamma.gradient, dBeta: finalLayerNorm.beta.gradient,
+                               dOut: dOut, x: h, mean: mean([h.rows]), rstd: rstd([h.rows]), gamma: finalLayerNorm.gamma.value)
+        } else {
+            g.assign(dOut)
+        }
         for (i, layer) in layers.enumerated().reversed() {
             if let recomputation {
                 try recomputation.backward(layer, index: i, gradient: g)

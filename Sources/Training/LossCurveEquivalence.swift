@@ -4,7 +4,8 @@ import TensorCore
 import TensorParallel
 
 /// The whole-model form of the invariant: `steps` optimizer steps from one seed, with dropout
-/// on, give the same loss curve at any tp × dp as at tp = dp = 1. The data is synthetic and
+/// on, give the same loss curve at any tp × pp × dp as at tp = pp = dp = 1 (pipeline stages:
+/// GPT). The data is synthetic and
 /// indexed by global sample, so every layout sees the same global batches.
 public struct LossCurveEquivalence: Sendable {
     public enum Family: String, Sendable, CaseIterable {
@@ -41,30 +42,53 @@ public struct LossCurveEquivalence: Sendable {
         public var losses: [Double]
         /// Every parameter after the last step, as the bits of its full (tp = 1) tensor, by name.
         public var parameters: [String: [UInt32]]
+        /// The most micro-batches whose activations this rank's stage held at once (0 at pp = 1).
+        public var peakLiveActivationSets = 0
     }
 
-    /// The loss of every step at tp × dp, identical on every rank.
-    public func losses(tp: Int, dp: Int) throws -> [Double] {
-        try outcome(tp: tp, dp: dp).losses
+    /// The loss of every step at tp × pp × dp, identical on every rank.
+    public func losses(tp: Int, dp: Int, pp: Int = 1) throws -> [Double] {
+        try outcome(tp: tp, dp: dp, pp: pp).losses
     }
 
-    /// The same, on a world of tp × dp ranks the caller started (in-process or MPI).
-    public func losses(world: any Communicator, tp: Int, dp: Int) throws -> [Double] {
-        try outcome(world: world, tp: tp, dp: dp).losses
+    /// The same, on a world of tp × pp × dp ranks the caller started (in-process or MPI).
+    public func losses(world: any Communicator, tp: Int, dp: Int, pp: Int = 1) throws -> [Double] {
+        try outcome(world: world, tp: tp, dp: dp, pp: pp).losses
     }
 
-    /// The losses and the final parameters at tp × dp.
-    public func outcome(tp: Int, dp: Int) throws -> Outcome {
-        try InProcessWorld.run(worldSize: tp * dp, timeout: 300) { world in
-            try self.outcome(world: world, tp: tp, dp: dp)
-        }[0]
+    /// The losses and the final parameters at tp × pp × dp; each stage's parameters, merged.
+    public func outcome(tp: Int, dp: Int, pp: Int = 1) throws -> Outcome {
+        let outcomes = try InProcessWorld.run(worldSize: tp * pp * dp, timeout: 300) { world in
+            try self.outcome(world: world, tp: tp, dp: dp, pp: pp)
+        }
+        var merged = outcomes[0]
+        for other in outcomes.dropFirst() { merged.parameters.merge(other.parameters) { first, _ in first } }
+        return merged
     }
 
-    /// The same, on a world of tp × dp ranks the caller started (in-process or MPI).
-    public func outcome(world: any Communicator, tp: Int, dp: Int) throws -> Outcome {
-        let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp)
+    /// The same, on a world of tp × pp × dp ranks the caller started (in-process or MPI); the
+    /// parameters are those of this rank's stage.
+    public func outcome(world: any Communicator, tp: Int, dp: Int, pp: Int = 1) throws -> Outcome {
+        var layout = ParallelConfig(worldSize: world.size, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
+        layout.sequenceParallel = sequenceParallel
+        try layout.validate(ModelDimensions(hiddenSize: hidden, attentionHeads: heads, vocabSize: vocab,
+                                      vocabPadding: .fixed(paddedVocab), sequenceLength: sequence,
+                                      globalBatchSize: globalBatch, microBatchSize: microBatch, layers: layers))
+        let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
         switch family {
+        case .gpt where pp > 1:
+            let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
+                                   vocabSize: vocab, paddedVocabSize: paddedVocab)
+            let model = GPTStageModel<Float>(config: config, stage: PipelineStage(index: grid.pipelineParallelRank, count: pp),
+                                             seed: seed, group: group, pipeline: grid.pipeline,
+                                             recomputeActivations: recomputeActivations)
+            return try train(model, grid: grid) { first, count in
+                GPTInput(tokens: self.tokens(first, count, stream: 1), labels: self.tokens(first, count, stream: 2))
+            }
+        case .bert where pp > 1:
+            throw TrainingConfigError(source: "loss-curve equivalence", problems: [ConfigProblem(
+                keyPath: "training.pp", problem: "\(pp); pipeline stages are built for GPT, BERT runs at pp = 1")])
         case .gpt:
             let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
                                    vocabSize: vocab, paddedVocabSize: paddedVocab)
@@ -113,6 +137,7 @@ public struct LossCurveEquivalence: Sendable {
                                                       sequenceLength: sequence, dropoutSeed: seed, logInterval: steps,
                                                       totalSteps: steps))
         var losses: [Double] = []
+        var peak = 0
         for step in 0..<steps {
             var micro = 0
             let record = try trainer.step {
@@ -120,11 +145,12 @@ public struct LossCurveEquivalence: Sendable {
                 return input(step * globalBatch + trainer.context(micro: micro).batchOffset, microBatch)
             }
             losses.append(record.loss)
+            peak = max(peak, trainer.lastPipelineStats?.peakLiveActivationSets ?? 0)
         }
         var parameters: [String: [UInt32]] = [:]
         for p in model.parameters.parameters {
             parameters[p.name] = try ParameterSet.gathered(p.value, of: p, group: model.tensorParallel).array.map(\.bitPattern)
         }
-        return Outcome(losses: losses, parameters: parameters)
+        return Outcome(losses: losses, parameters: parameters, peakLiveActivationSets: peak)
     }
 }

@@ -1,3 +1,4 @@
+import Collectives
 import TensorCore
 import TensorParallel
 
@@ -35,11 +36,14 @@ public final class Optimizer<T: TensorScalar> {
     }
 
     /// Clips the (already data-parallel averaged) gradients, then applies one AdamW update at the
-    /// scheduled rate. Collective over `group`.
+    /// scheduled rate. Collective over `group` and `pipeline`, whose stages' norms add up;
+    /// `countedElsewhere` names parameters another stage's copy counts in the norm.
     @discardableResult
-    public func step(group: TensorParallelGroup) throws -> Update {
-        let norm = try maxGradientNorm.map { try GradientClipping.clip(parameters, maxNorm: $0, group: group) }
-            ?? GradientClipping.globalNorm(parameters, group: group)
+    public func step(group: TensorParallelGroup, pipeline: (any Communicator)? = nil,
+                     countedElsewhere: Set<String> = []) throws -> Update {
+        let stages = GradientNormStages(pipeline: pipeline, countedElsewhere: countedElsewhere)
+        let norm = try maxGradientNorm.map { try GradientClipping.clip(parameters, maxNorm: $0, group: group, stages: stages) }
+            ?? GradientClipping.globalNorm(parameters, group: group, stages: stages)
         let rate = schedule.rate(at: stepsTaken)
         stepsTaken += 1
         var decayed = hyperparameters

@@ -80,6 +80,9 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
     /// Step → mean loss since the start of the run (restored on resume).
     public private(set) var lossCurve: [LossPoint] = []
 
+    /// What this stage measured in the last pipelined step (nil at pp = 1).
+    public private(set) var lastPipelineStats: PipelineStepStats?
+
     private var runStart: ContinuousClock.Instant?
     private var stepsThisRun = 0
     private var window: (steps: Int, loss: Double, seconds: Double) = (0, 0, 0)
@@ -113,19 +116,32 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
         let scale = 1 / Double(options.microBatches)
         var total = 0.0
         var parts: [String: Double] = [:]
-        for micro in 0..<options.microBatches {
+        let pipelined = try pipelineStep(nextMicroBatch, lossScale: scale)
+        for report in pipelined?.losses ?? [] {
+            total += report.total
+            parts.merge(report.parts, uniquingKeysWith: +)
+        }
+        for micro in 0..<(pipelined == nil ? options.microBatches : 0) {
             let report = try model.forwardBackward(try nextMicroBatch(), context: context(micro: micro), lossScale: scale)
             total += report.total
             parts.merge(report.parts, uniquingKeysWith: +)
         }
-        let keys = parts.keys.sorted()
-        let sums = Tensor<Double>(shape: [1 + keys.count], values: [total] + keys.map { parts[$0]! })
+        let keys = pipelined?.parts ?? parts.keys.sorted()
+        let sums = Tensor<Double>(shape: [1 + keys.count], values: [total] + keys.map { parts[$0] ?? 0 })
+        // Only the last stage has losses; the others add zeros.
+        if grid.pipeline.size > 1 { try grid.pipeline.allReduce(sums) }
         try grid.dataParallel.allReduce(sums)
         let count = Double(options.microBatches * grid.dataParallel.size)
 
         try model.parameters.reduceSequenceParallelGradients(over: model.tensorParallel)
         try model.parameters.averageGradients(over: grid.dataParallel)
-        let update = try optimizer.step(group: model.tensorParallel)
+        var countedElsewhere: Set<String> = []
+        if let stage = model as? any PipelineStageModel {
+            countedElsewhere = stage.parametersCountedElsewhere
+            try stage.allReduceTiedEmbeddingGradient(over: grid.embedding)
+        }
+        let update = try optimizer.step(group: model.tensorParallel, pipeline: grid.pipeline,
+                                        countedElsewhere: countedElsewhere)
         model.parameters.zeroGradients()
 
         let loss = sums.pointer[0] / count
@@ -135,6 +151,30 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
                                 gradientNorm: update.gradientNorm, seconds: seconds(since: start))
         lossCurve.append(LossPoint(step: record.step, loss: loss))
         return record
+    }
+
+    /// The 1F1B step when the model is a stage of a pipeline of more than one: the step's
+    /// micro-batches (read up front, every stage the same) through `OneFOneBSchedule`. Returns
+    /// the last stage's micro-batch losses and the loss parts every stage sums; nil at pp = 1.
+    private func pipelineStep(_ nextMicroBatch: () throws -> Model.Batch, lossScale: Double) throws
+        -> (losses: [LossReport], parts: [String])? {
+        guard let stage = model as? any PipelineStageModel, stage.stage.count > 1 else { return nil }
+        let batches = try (0..<options.microBatches).map { _ in try nextMicroBatch() }
+        let contexts = (0..<options.microBatches).map(context(micro:))
+        let (losses, stats) = try runSchedule(stage, batches: batches, contexts: contexts, lossScale: lossScale)
+        lastPipelineStats = stats
+        return (losses, stage.lossParts)
+    }
+
+    private func runSchedule<M: PipelineStageModel>(
+        _ model: M, batches: [Model.Batch], contexts: [StepContext], lossScale: Double
+    ) throws -> (losses: [LossReport], stats: PipelineStepStats) {
+        // M is Model, opened from the existential, so the batches are M's.
+        guard let batches = batches as? [M.Batch] else {
+            preconditionFailure("Trainer: the pipeline stage's batches are the model's")
+        }
+        return try OneFOneBSchedule(stage: model.stage, microBatches: options.microBatches)
+            .run(model, batches: batches, contexts: contexts, lossScale: lossScale, pipeline: grid.pipeline)
     }
 
     /// Trains until `lastStep` steps are done, reading micro-batches from `data`, logging every
@@ -169,14 +209,17 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
                                   lossCurve: lossCurve)
         if grid.worldRank == 0 { try plan.directory.create() }
         try Checkpoint.write(to: plan.directory.file(forStep: step), optimizer: optimizer, grid: grid,
-                             model: plan.model, state: state, afterCommit: { try plan.directory.prune() })
+                             model: plan.model, state: state,
+                             pipelineCopies: (model as? any PipelineStageModel)?.parametersCountedElsewhere ?? [],
+                             afterCommit: { try plan.directory.prune() })
     }
 
     /// Loads the checkpoint at `path` (every rank its own shards) and returns where the data
     /// continues. The checkpoint's dropout seed must be this run's.
     public func restore(from path: String, expectedPaddedVocabSize: Int? = nil) throws -> Checkpoint.Contents {
         let contents = try Checkpoint.read(from: path, into: optimizer, group: model.tensorParallel,
-                                           expectedPaddedVocabSize: expectedPaddedVocabSize)
+                                           expectedPaddedVocabSize: expectedPaddedVocabSize,
+                                           oneStageOfMany: grid.pipeline.size > 1)
         guard contents.state.dropoutSeed == options.dropoutSeed else {
             throw CheckpointError.settingMismatch(file: path, setting: "the seed (training.seed)",
                                                   checkpoint: "\(contents.state.dropoutSeed)", run: "\(options.dropoutSeed)")

@@ -73,16 +73,20 @@ public struct TrainingRun: Sendable {
         if finetuneFrom != nil && m.family != .bert {
             problems.append(ConfigProblem(keyPath: "model.family", problem: "fine-tuning for multiple choice starts from BERT"))
         }
+        if m.family != .gpt && config.training.pipelineParallel > 1 {
+            problems.append(ConfigProblem(keyPath: "training.pp", problem: "pipeline stages are built for GPT; BERT runs at pp = 1"))
+        }
         if m.sequenceLength > m.maxPositions {
             problems.append(ConfigProblem(keyPath: "model.sequence_length", problem: "longer than model.max_positions (\(m.maxPositions))"))
         }
         if !problems.isEmpty { throw TrainingConfigError(source: "training config", problems: problems) }
     }
 
-    /// Runs on every rank of `world` (tp × dp ranks); rank 0 calls `log`.
+    /// Runs on every rank of `world` (tp × pp × dp ranks); rank 0 calls `log`.
     public func run(world: any Communicator, log: @escaping (String) -> Void) throws -> Outcome {
         let t = config.training
-        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
+        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel,
+                                   pipelineParallel: t.pipelineParallel)
         let hosts = try SharedFilesCheck.confirm(world: world, files: [t.trainData] + [resume, finetuneFrom].compactMap { $0 },
                                                  checkpointDirectory: t.checkpointDirectory)
         let placement = HostPlacement(layout: grid.layout, hosts: hosts)
@@ -94,14 +98,22 @@ public struct TrainingRun: Sendable {
         switch config.model.family {
         case .gpt:
             let file = try dataFile(.gptDocuments)
-            let model = GPTModel<Float>(config: gptConfig, seed: t.seed, group: group,
-                                        recomputeActivations: t.recomputeActivations)
-            return try drive(model, grid: grid, trainData: file, log: log) { position in
+            let loader = { (position: LoaderPosition) in
                 try GPTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                               dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
                               position: position)
                     .map { GPTInput(tokens: $0.tokens, labels: $0.labels) }
             }
+            if t.pipelineParallel > 1 {
+                let model = GPTStageModel<Float>(config: gptConfig,
+                                                 stage: PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel),
+                                                 seed: t.seed, group: group, pipeline: grid.pipeline,
+                                                 recomputeActivations: t.recomputeActivations)
+                return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
+            }
+            let model = GPTModel<Float>(config: gptConfig, seed: t.seed, group: group,
+                                        recomputeActivations: t.recomputeActivations)
+            return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
         case .bert where finetuneFrom != nil:
             let file = try dataFile(.race)
             let model = BERTMultipleChoiceModel<Float>(config: bertConfig, seed: t.seed, group: group,
@@ -205,7 +217,8 @@ public struct TrainingRun: Sendable {
         }
         if grid.worldRank == 0 {
             log("training \(config.model.family.rawValue): \(config.model.layers) layers, hidden \(config.model.hidden), "
-                + "tp \(t.tensorParallel) × dp \(t.dataParallel), \(model.parameters.values.count) parameter elements per rank, "
+                + "tp \(t.tensorParallel) × " + (t.pipelineParallel > 1 ? "pp \(t.pipelineParallel) (1F1B) × " : "")
+                + "dp \(t.dataParallel), \(model.parameters.values.count) parameter elements per rank, "
                 + "global batch \(t.globalBatch) = \(t.microBatches) micro-batches × \(t.microBatch) × dp \(t.dataParallel)"
                 + (t.recomputeActivations ? ", activations recomputed per layer" : ""))
         }

@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
                               acceptVocabularyMismatch: acceptVocabMismatch)
         try run.validate()
         let t = config.training
-        _ = try backend.engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 3600) { world in
+        _ = try backend.engine.run(worldSize: t.worldSize, timeout: 3600) { world in
             try run.run(world: world) { print($0) }
         }
     }

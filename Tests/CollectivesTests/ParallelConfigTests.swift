@@ -18,7 +18,7 @@ import Testing
         let config = ParallelConfig(worldSize: 7, tensorParallel: 4, dataParallel: 2)
         let found = config.violations(model)
         let expected: [ParallelConfigViolation] = [
-            .worldSizeMismatch(worldSize: 7, tensorParallel: 4, dataParallel: 2),
+            .worldSizeMismatch(worldSize: 7, tensorParallel: 4, dataParallel: 2, pipelineParallel: 1),
             .notPositive(field: "sequence length", value: 0),
             .notDivisible(field: "hidden size", value: 100, divisor: "attention heads", by: 6),
             .notDivisible(field: "attention heads", value: 6, divisor: "tensor-parallel size", by: 4),

@@ -68,7 +68,7 @@ import Testing
                 Issue.record("expected ParallelConfigError, got \(outcome)")
                 continue
             }
-            #expect(error.violations == [.worldSizeMismatch(worldSize: 3, tensorParallel: 2, dataParallel: 2)])
+            #expect(error.violations == [.worldSizeMismatch(worldSize: 3, tensorParallel: 2, dataParallel: 2, pipelineParallel: 1)])
         }
     }
 }

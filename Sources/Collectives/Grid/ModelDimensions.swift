@@ -12,10 +12,12 @@ public struct ModelDimensions: Sendable, Equatable {
     public var globalBatchSize: Int
     /// Sequences per forward pass on one DP rank; nil means the global batch / dp in one pass.
     public var microBatchSize: Int?
+    /// Transformer layers, which pipeline stages split evenly; nil leaves that unchecked.
+    public var layers: Int?
 
     public init(hiddenSize: Int, attentionHeads: Int, ffnHiddenSize: Int? = nil, vocabSize: Int,
                 vocabPadding: VocabPadding = .megatron, sequenceLength: Int, globalBatchSize: Int,
-                microBatchSize: Int? = nil) {
+                microBatchSize: Int? = nil, layers: Int? = nil) {
         self.hiddenSize = hiddenSize
         self.attentionHeads = attentionHeads
         self.ffnHiddenSize = ffnHiddenSize ?? 4 * hiddenSize
@@ -24,5 +26,6 @@ public struct ModelDimensions: Sendable, Equatable {
         self.sequenceLength = sequenceLength
         self.globalBatchSize = globalBatchSize
         self.microBatchSize = microBatchSize
+        self.layers = layers
     }
 }

@@ -5,11 +5,13 @@ public struct ParallelConfig: Sendable, Equatable {
     public var dataParallel: Int
     /// Sequence parallelism across the tensor-parallel ranks (needs tp > 1).
     public var sequenceParallel = false
+    public var pipelineParallel: Int
 
-    public init(worldSize: Int, tensorParallel: Int, dataParallel: Int) {
+    public init(worldSize: Int, tensorParallel: Int, dataParallel: Int, pipelineParallel: Int = 1) {
         self.worldSize = worldSize
         self.tensorParallel = tensorParallel
         self.dataParallel = dataParallel
+        self.pipelineParallel = pipelineParallel
     }
 
     /// Throws one `ParallelConfigError` listing every violation, or returns the padded
@@ -37,9 +39,10 @@ public struct ParallelConfig: Sendable, Equatable {
         let world = positive("world size", worldSize)
         let tp = positive("tensor-parallel size", tensorParallel)
         let dp = positive("data-parallel size", dataParallel)
-        if world && tp && dp && worldSize != tensorParallel * dataParallel {
+        let pp = positive("pipeline-parallel size", pipelineParallel)
+        if world && tp && dp && pp && worldSize != tensorParallel * pipelineParallel * dataParallel {
             found.append(.worldSizeMismatch(worldSize: worldSize, tensorParallel: tensorParallel,
-                                            dataParallel: dataParallel))
+                                            dataParallel: dataParallel, pipelineParallel: pipelineParallel))
         }
         guard let model else { return found }
 
@@ -76,7 +79,14 @@ public struct ParallelConfig: Sendable, Equatable {
             if micro, let microBatch = model.microBatchSize, model.globalBatchSize % dataParallel == 0 {
                 divisible("global batch size / data-parallel size", model.globalBatchSize / dataParallel,
                           "micro batch size", microBatch)
+                let microBatches = model.globalBatchSize / dataParallel / microBatch
+                if pp && microBatch > 0 && microBatches < pipelineParallel {
+                    found.append(.tooFewMicroBatches(microBatches: microBatches, pipelineParallel: pipelineParallel))
+                }
             }
+        }
+        if pp, let layers = model.layers, positive("layers", layers) {
+            divisible("layers", layers, "pipeline-parallel size", pipelineParallel)
         }
         return found
     }

@@ -1,7 +1,9 @@
 /// One way a parallel layout and a model do not fit together.
 public enum ParallelConfigViolation: Sendable, Equatable, CustomStringConvertible {
     case notPositive(field: String, value: Int)
-    case worldSizeMismatch(worldSize: Int, tensorParallel: Int, dataParallel: Int)
+    case worldSizeMismatch(worldSize: Int, tensorParallel: Int, dataParallel: Int, pipelineParallel: Int)
+    /// Fewer micro-batches per step than pipeline stages: 1F1B never fills the pipeline.
+    case tooFewMicroBatches(microBatches: Int, pipelineParallel: Int)
     case notDivisible(field: String, value: Int, divisor: String, by: Int)
     case paddedVocabTooSmall(padded: Int, vocab: Int)
     case sequenceParallelWithoutTensorParallel
@@ -11,8 +13,12 @@ public enum ParallelConfigViolation: Sendable, Equatable, CustomStringConvertibl
         switch self {
         case let .notPositive(field, value):
             return "\(field) is \(value); it must be positive"
-        case let .worldSizeMismatch(world, tp, dp):
-            return "world size \(world) ≠ tp × dp = \(tp) × \(dp) = \(tp * dp); launch \(tp * dp) ranks or change tp/dp"
+        case let .worldSizeMismatch(world, tp, dp, pp):
+            return "world size \(world) ≠ tp × pp × dp = \(tp) × \(pp) × \(dp) = \(tp * pp * dp); "
+                + "launch \(tp * pp * dp) ranks or change tp/pp/dp"
+        case let .tooFewMicroBatches(microBatches, pp):
+            return "\(microBatches) micro-batches per step (global batch / (dp × micro batch)) are fewer than the "
+                + "\(pp) pipeline stages; raise the global batch or lower the micro batch to give at least \(pp)"
         case let .notDivisible(field, value, divisor, by):
             return "\(field) \(value) is not divisible by the \(divisor) \(by); choose a multiple of \(by) or another \(divisor)"
         case let .paddedVocabTooSmall(padded, vocab):

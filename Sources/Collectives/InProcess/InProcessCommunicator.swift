@@ -134,6 +134,28 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
         counters.record(.barrier, group: name, elements: 0, elementSize: 0)
     }
 
+    public func send<T: TensorScalar>(_ buffer: UnsafeBufferPointer<T>, to peer: Int) throws {
+        let call = CollectiveCall(op: .send, dtype: T.dtypeName, count: buffer.count, root: peer)
+        guard (0..<size).contains(peer), peer != rank else {
+            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
+        }
+        try group.send(from: rank, to: peer, call: call, bytes: UnsafeRawBufferPointer(buffer))
+        counters.record(.send, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    public func recv<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, from peer: Int) throws {
+        let call = CollectiveCall(op: .recv, dtype: T.dtypeName, count: buffer.count, root: peer)
+        guard (0..<size).contains(peer), peer != rank else {
+            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
+        }
+        let message = try group.receive(from: peer, to: rank, call: call, sequence: sequence)
+        guard message.call.dtype == call.dtype, message.call.count == call.count else {
+            throw invalid(call, "the message rank \(peer) sent is \(message.call); a receive must match its send")
+        }
+        message.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+        counters.record(.recv, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
     public func split(color: Int, key: Int, name: String) throws -> any Communicator {
         try splitGroup(color: color, key: key, name: name)
     }

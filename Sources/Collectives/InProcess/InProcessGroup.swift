@@ -32,6 +32,8 @@ final class InProcessGroup: @unchecked Sendable {
     let fabric: InProcessFabric
     let label: GroupLabel
     let condition = MonitorLock.Condition()
+    /// Point-to-point messages between the group's ranks.
+    let mailbox = InProcessMailbox()
     var size: Int { label.worldRanks.count }
 
     /// How long a waiting rank watches for the last arrival before it sleeps, when the ranks fit

@@ -33,11 +33,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// All-reduces of up to this many elements gather whole buffers: a loss, a norm, a flag,
     /// where a round's latency outweighs the n-fold traffic.
     private static let gatheredReductionLimit = 1024
-    /// The agreement's polling: busy while peers usually arrive, then sleeps of growing length.
+    /// `poll`'s waiting: busy while peers usually arrive, then sleeps of growing length.
     private static let spinNanoseconds: UInt64 = 50_000
     private static let firstNapNanoseconds = 10_000
     private static let longestNapNanoseconds = 250_000
     private let chunk = UnsafeMutableRawPointer.allocate(byteCount: MPICommunicator.chunkBytes, alignment: 64)
+    /// Sends not yet known to be complete, each with the copy of the buffer it reads.
+    private var pendingSends: [(request: MPI_Request?, copy: UnsafeMutableRawPointer)] = []
 
     init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
         self.handle = handle
@@ -54,7 +56,11 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         var finalized: Int32 = 0
         MPI_Finalized(&finalized)
         var comm: MPI_Comm? = handle
-        if finalized == 0 { MPI_Comm_free(&comm) }
+        if finalized == 0 {
+            for i in pendingSends.indices { MPI_Wait(&pendingSends[i].request, cmpi_status_ignore()) }
+            MPI_Comm_free(&comm)
+        }
+        for pending in pendingSends { pending.copy.deallocate() }
         received.deallocate()
         chunk.deallocate()
     }
@@ -145,6 +151,61 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         counters.record(.broadcast, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
     }
 
+    /// A non-blocking send of a copy of `buffer`, so the caller may reuse it at once and a
+    /// pipeline schedule cannot deadlock on large messages; completed sends are reaped here.
+    public func send<T: TensorScalar>(_ buffer: UnsafeBufferPointer<T>, to peer: Int) throws {
+        let call = CollectiveCall(op: .send, dtype: T.dtypeName, count: buffer.count, root: peer)
+        guard (0..<size).contains(peer), peer != rank else {
+            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
+        }
+        let type = try datatype(T.self, call)
+        let count = try int32(buffer.count, call)
+        try reapCompletedSends()
+        let bytes = buffer.count * MemoryLayout<T>.stride
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        if bytes > 0 { copy.copyMemory(from: buffer.baseAddress!, byteCount: bytes) }
+        var request: MPI_Request?
+        let status = MPI_Isend(copy, count, type, Int32(peer), 0, handle, &request)
+        guard status == cmpi_success() else {
+            copy.deallocate()
+            try MPIRuntime.check(status, "MPI_Isend")
+            return
+        }
+        pendingSends.append((request, copy))
+        counters.record(.send, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    /// Polls a non-blocking receive against the timeout, like the call exchange, so a peer that
+    /// never sends ends in a timeout rather than a hang.
+    public func recv<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, from peer: Int) throws {
+        let call = CollectiveCall(op: .recv, dtype: T.dtypeName, count: buffer.count, root: peer)
+        guard (0..<size).contains(peer), peer != rank else {
+            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
+        }
+        let type = try datatype(T.self, call)
+        let count = try int32(buffer.count, call)
+        var request: MPI_Request?
+        try MPIRuntime.check(MPI_Irecv(buffer.baseAddress, count, type, Int32(peer), 0, handle, &request), "MPI_Irecv")
+        var status = MPI_Status()
+        try poll(&request, status: &status, call: call, missing: [peer])
+        var received: Int32 = 0
+        try MPIRuntime.check(MPI_Get_count(&status, type, &received), "MPI_Get_count")
+        guard received == count else {
+            throw invalid(call, "rank \(peer) sent \(received) elements; a receive must match its send")
+        }
+        counters.record(.recv, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    private func reapCompletedSends() throws {
+        var kept: [(request: MPI_Request?, copy: UnsafeMutableRawPointer)] = []
+        for var pending in pendingSends {
+            var done: Int32 = 0
+            try MPIRuntime.check(MPI_Test(&pending.request, &done, cmpi_status_ignore()), "MPI_Test")
+            if done != 0 { pending.copy.deallocate() } else { kept.append(pending) }
+        }
+        pendingSends = kept
+    }
+
     public func barrier() throws {
         try agree(on: CollectiveCall(op: .barrier))
         counters.record(.barrier, group: name, elements: 0, elementSize: 0)
@@ -172,9 +233,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     /// Exchanges every rank's call and throws unless all agree. Polls a non-blocking all-gather
-    /// so that a rank that never arrives ends in a timeout rather than a hang: first for a few
-    /// microseconds, then between sleeps that double up to a quarter millisecond, because a
-    /// `sched_yield` loop hands whole time slices to whatever else shares the cores.
+    /// so that a rank that never arrives ends in a timeout rather than a hang.
     private func agree(on call: CollectiveCall) throws {
         sequence += 1
         var mine = CallCode(call).fields
@@ -184,29 +243,43 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             MPI_Iallgather(&mine, Int32(CallCode.width), cmpi_int64(), &all, Int32(CallCode.width),
                            cmpi_int64(), handle, &request),
             "MPI_Iallgather")
-        let deadline = monotonicDeadline(after: timeout)
-        let spinUntil = StepProfiler.now() + Self.spinNanoseconds
-        var nap = Self.firstNapNanoseconds
-        while true {
-            var done: Int32 = 0
-            try MPIRuntime.check(MPI_Test(&request, &done, cmpi_status_ignore()), "MPI_Test")
-            if done != 0 { break }
-            if StepProfiler.now() < spinUntil { continue }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
-                throw CollectiveError.timeout(group: label, sequence: sequence, call: call,
-                                              seconds: timeout, waiting: [rank], missing: [])
-            }
-            var pause = timespec(tv_sec: 0, tv_nsec: Int(nap))
-            nanosleep(&pause, nil)
-            nap = min(nap * 2, Self.longestNapNanoseconds)
-        }
+        try poll(&request, call: call, missing: [])
         let calls = (0..<size).map { r in
             CallCode(fields: Array(all[(r * CallCode.width)..<((r + 1) * CallCode.width)])).call
         }
         if calls.contains(where: { $0 != calls[0] }) {
             throw CollectiveError.mismatch(group: label, sequence: sequence, calls: calls)
+        }
+    }
+
+    /// Tests `request` until it completes: busy for a few microseconds, then between sleeps that
+    /// double up to a quarter millisecond, because a `sched_yield` loop hands whole time slices
+    /// to whatever else shares the cores. Throws a timeout naming `missing` (group ranks) once
+    /// the communicator's timeout passes.
+    private func poll(_ request: inout MPI_Request?, call: CollectiveCall, missing: [Int]) throws {
+        var status = MPI_Status()
+        try poll(&request, status: &status, call: call, missing: missing)
+    }
+
+    private func poll(_ request: inout MPI_Request?, status: inout MPI_Status, call: CollectiveCall,
+                      missing: [Int]) throws {
+        let deadline = monotonicDeadline(after: timeout)
+        let spinUntil = StepProfiler.now() + Self.spinNanoseconds
+        var nap = Self.firstNapNanoseconds
+        while true {
+            var done: Int32 = 0
+            try MPIRuntime.check(MPI_Test(&request, &done, &status), "MPI_Test")
+            if done != 0 { return }
+            if StepProfiler.now() < spinUntil { continue }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if (now.tv_sec, now.tv_nsec) >= (deadline.tv_sec, deadline.tv_nsec) {
+                throw CollectiveError.timeout(group: label, sequence: sequence, call: call,
+                                              seconds: timeout, waiting: [rank], missing: missing)
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(nap))
+            nanosleep(&pause, nil)
+            nap = min(nap * 2, Self.longestNapNanoseconds)
         }
     }
 

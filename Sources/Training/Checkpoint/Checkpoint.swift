@@ -72,9 +72,12 @@ public enum Checkpoint {
     /// Collective over `grid.world`: the tensor-parallel ranks of data-parallel rank 0 gather each
     /// tensor and world rank 0 writes the file; `afterCommit` runs on world rank 0 once the file
     /// is in place (the directory prunes old checkpoints there). Every rank throws if rank 0 failed.
+    /// With pipeline stages, tensor-parallel rank 0 of each later stage sends its gathered
+    /// tensors to the first stage over the pipeline; `pipelineCopies` names the parameters a
+    /// stage holds as a copy of another stage's (the last stage's tied embedding), written once.
     public static func write<T: TensorScalar & HDF5Scalar>(
         to path: String, optimizer: Optimizer<T>, grid: ProcessGrid, model: CheckpointModelInfo,
-        state: TrainingState, afterCommit: () throws -> Void = {}
+        state: TrainingState, pipelineCopies: Set<String> = [], afterCommit: () throws -> Void = {}
     ) throws {
         var failure: (any Error)?
         if grid.dataParallelRank == 0 {
@@ -97,13 +100,27 @@ public enum Checkpoint {
                 }
             }
             // Every rank of the group takes part in each gather even when rank 0 already failed.
-            for p in optimizer.parameters.parameters {
+            let sendsToFirstStage = grid.pipelineParallelRank > 0 && grid.tensorParallelRank == 0
+            let holding = optimizer.parameters.parameters.filter { !pipelineCopies.contains($0.name) }
+            for p in holding {
                 let moments = optimizer.moments(of: p)
                 for (tensor, target) in [(p.value, groups?.model), (moments.first, groups?.first), (moments.second, groups?.second)] {
                     let full = try ParameterSet.gathered(tensor, of: p, group: group)
+                    if sendsToFirstStage { try grid.pipeline.send(full, to: 0) }
                     guard let target, failure == nil else { continue }
                     do {
                         try target.createDataset(p.name, UnsafeBufferPointer(full.buffer), shape: full.shape)
+                    } catch {
+                        failure = error
+                    }
+                }
+            }
+            if grid.pipeline.size > 1 && grid.tensorParallelRank == 0 {
+                try receiveOtherStages(holding, pipeline: grid.pipeline) { name, full in
+                    guard let groups, failure == nil else { return }
+                    do {
+                        try [groups.model, groups.first, groups.second][name.which]
+                            .createDataset(name.parameter, UnsafeBufferPointer(full.buffer), shape: full.shape)
                     } catch {
                         failure = error
                     }
@@ -124,6 +141,32 @@ public enum Checkpoint {
         if status.pointer[0] != 0 { throw CheckpointError.writeFailedOnRankZero(file: path) }
     }
 
+    /// On the first stage: receives every later stage's tensors (value, first and second moment
+    /// of each parameter, in its order) and hands each to `write`; on a later stage: says which
+    /// parameters it sends. Collective over the pipeline; `holding` is this stage's parameters.
+    private static func receiveOtherStages<T: TensorScalar>(
+        _ holding: [Parameter<T>], pipeline: any Communicator,
+        write: ((parameter: String, which: Int), Tensor<T>) throws -> Void
+    ) throws {
+        let listing = holding.map { "\($0.name)\t\($0.fullShape.map(String.init).joined(separator: ","))" }
+            .joined(separator: "\n")
+        let lengths = Tensor<Double>(zeros: [pipeline.size])
+        try pipeline.allGather(Tensor<Double>(shape: [1], values: [Double(listing.utf8.count)]), into: lengths)
+        let listings = try pipeline.allGather(text: listing, maxBytes: Int(lengths.array.max() ?? 0))
+        guard pipeline.rank == 0 else { return }
+        for stage in 1..<pipeline.size {
+            for line in listings[stage].split(separator: "\n") {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                let shape = fields[1].split(separator: ",").compactMap { Int($0) }
+                for which in 0..<3 {
+                    let full = Tensor<T>(zeros: shape)
+                    try pipeline.recv(full, from: stage)
+                    try write((String(fields[0]), which), full)
+                }
+            }
+        }
+    }
+
     /// What `read` found besides the tensors.
     public struct Contents: Sendable, Equatable {
         public var state: TrainingState
@@ -133,9 +176,10 @@ public enum Checkpoint {
     /// Loads the checkpoint at `path` into `optimizer`'s parameters and moments, each rank taking
     /// its shard of every full tensor. Needs no communication. Every tensor's stored shape is
     /// checked against the model before anything is read; all mismatches are reported together.
+    /// A pipeline stage (`oneStageOfMany`) reads its own tensors and leaves the other stages'.
     public static func read<T: TensorScalar & HDF5Scalar>(
         from path: String, into optimizer: Optimizer<T>, group: TensorParallelGroup,
-        expectedPaddedVocabSize: Int? = nil
+        expectedPaddedVocabSize: Int? = nil, oneStageOfMany: Bool = false
     ) throws -> Contents {
         let file = try HDF5File(reading: path, remedy: "resume from another checkpoint (an earlier one is kept)")
         defer { file.close() }
@@ -166,7 +210,7 @@ public enum Checkpoint {
                 }
                 found.append(dataset)
             }
-            for extra in try group.names().sorted() where !names.contains(extra) {
+            for extra in try group.names().sorted() where !names.contains(extra) && !oneStageOfMany {
                 let shape = try group.dataset(extra).shape
                 mismatches.append(TensorMismatch(name: "\(groupName)/\(extra)", checkpointShape: shape, modelShape: nil))
             }

@@ -34,7 +34,7 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
             // A key already reported, or derived from one (ffn_hidden defaults to 4·hidden), is not
             // reported again for the placeholder it holds.
             let reported = Set(problems.list.map(\.keyPath))
-            for problem in parallelProblems(worldSize: training.tensorParallel * training.dataParallel)
+            for problem in parallelProblems(worldSize: training.worldSize)
             where !reported.contains(problem.keyPath)
                 && !(problem.keyPath == "model.ffn_hidden" && reported.contains("model.hidden")) {
                 problems.list.append(problem)
@@ -84,9 +84,10 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
         let dimensions = ModelDimensions(hiddenSize: model.hidden, attentionHeads: model.heads,
                                          ffnHiddenSize: model.ffnHidden, vocabSize: model.vocabSize,
                                          vocabPadding: model.vocabPadding, sequenceLength: model.sequenceLength,
-                                         globalBatchSize: training.globalBatch, microBatchSize: training.microBatch)
+                                         globalBatchSize: training.globalBatch, microBatchSize: training.microBatch,
+                                         layers: model.layers)
         var layout = ParallelConfig(worldSize: worldSize, tensorParallel: training.tensorParallel,
-                                    dataParallel: training.dataParallel)
+                                    dataParallel: training.dataParallel, pipelineParallel: training.pipelineParallel)
         layout.sequenceParallel = training.sequenceParallel
         return layout.violations(dimensions).map { violation in
             ConfigProblem(keyPath: Self.keyPath(of: violation), problem: violation.description)
@@ -97,7 +98,8 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
         let field: String
         switch violation {
         case let .notPositive(name, _), let .notDivisible(name, _, _, _): field = name
-        case .worldSizeMismatch: return "training.tp, training.dp"
+        case .worldSizeMismatch: return "training.tp, training.pp, training.dp"
+        case .tooFewMicroBatches: return "training.global_batch, training.micro_batch, training.pp"
         case .paddedVocabTooSmall: return "model.padded_vocab_size"
         case .sequenceParallelWithoutTensorParallel: return "training.sequence_parallel"
         case .sequenceNotDivisibleForSequenceParallel: return "model.sequence_length"
@@ -105,7 +107,9 @@ public struct TrainingConfig: Sendable, Equatable, Encodable, Decodable {
         switch field {
         case "tensor-parallel size": return "training.tp"
         case "data-parallel size": return "training.dp"
-        case "world size": return "training.tp, training.dp"
+        case "pipeline-parallel size": return "training.pp"
+        case "layers": return "model.layers"
+        case "world size": return "training.tp, training.pp, training.dp"
         case "hidden size": return "model.hidden"
         case "attention heads": return "model.heads"
         case "FFN hidden size": return "model.ffn_hidden"

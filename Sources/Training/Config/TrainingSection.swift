@@ -31,6 +31,8 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
     public var keepCheckpoints: Int
     public var tensorParallel: Int
     public var dataParallel: Int
+    /// Pipeline stages (1F1B): the layers split evenly across them.
+    public var pipelineParallel: Int
     public var trainData: String
     public var validationData: String?
     /// Activation recomputation per layer (Megatron's --checkpoint-activations): keep only each
@@ -63,6 +65,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
         case keepCheckpoints = "keep_checkpoints"
         case tensorParallel = "tp"
         case dataParallel = "dp"
+        case pipelineParallel = "pp"
         case trainData = "train_data"
         case validationData = "validation_data"
         case recomputeActivations = "recompute_activations"
@@ -75,7 +78,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
                 adamBeta2: Double = 0.999, adamEpsilon: Double = 1e-8, seed: UInt64 = 1234, logInterval: Int = 10,
                 checkpointInterval: Int = 0, checkpointDirectory: String? = nil, keepCheckpoints: Int = 2,
                 tensorParallel: Int = 1, dataParallel: Int = 1, trainData: String, validationData: String? = nil,
-                recomputeActivations: Bool = false, sequenceParallel: Bool = false) {
+                recomputeActivations: Bool = false, sequenceParallel: Bool = false, pipelineParallel: Int = 1) {
         self.steps = steps
         self.microBatch = microBatch
         self.globalBatch = globalBatch
@@ -100,6 +103,7 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
         self.validationData = validationData
         self.recomputeActivations = recomputeActivations
         self.sequenceParallel = sequenceParallel
+        self.pipelineParallel = pipelineParallel
     }
 
     /// Decodes one section alone; every problem is reported in one `TrainingConfigError`.
@@ -131,7 +135,8 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
                   tensorParallel: r.optional(.tensorParallel, default: 1), dataParallel: r.optional(.dataParallel, default: 1),
                   trainData: r.required(.trainData, placeholder: ""), validationData: r.nullable(.validationData),
                   recomputeActivations: r.optional(.recomputeActivations, default: false),
-                  sequenceParallel: r.optional(.sequenceParallel, default: false))
+                  sequenceParallel: r.optional(.sequenceParallel, default: false),
+                  pipelineParallel: r.optional(.pipelineParallel, default: 1))
         guard r.isReadable else { return }
         // Batch sizes, tp, dp and sequence parallelism are left to ParallelConfig, which checks them with the model.
         r.check(steps > 0, .steps, "\(steps); must be positive")
@@ -154,6 +159,9 @@ public struct TrainingSection: Sendable, Equatable, Encodable, Decodable {
                 "missing: checkpoint_interval \(checkpointInterval) needs a directory to write to")
         r.check(keepCheckpoints > 0, .keepCheckpoints, "\(keepCheckpoints); must be positive")
     }
+
+    /// Ranks of the run: tp × pp × dp.
+    public var worldSize: Int { tensorParallel * pipelineParallel * dataParallel }
 
     /// Micro-batches each data-parallel rank runs per optimizer step (gradient accumulation).
     public var microBatches: Int { globalBatch / (microBatch * dataParallel) }
