@@ -8,13 +8,8 @@ extension ExperimentRunner {
     func evaluate(_ run: ExperimentSpec.RunSpec, _ pretrained: ExperimentSpec.Pretrained) throws -> RunResult {
         var metrics: [String: Double] = [:]
         for (key, value) in run.paper { metrics["paper.\(key)"] = value }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let config = String(decoding: try encoder.encode(pretrained), as: UTF8.self)
-        if let reason = Self.unhostable(run) {
-            log("\(run.id): skipped, \(reason)")
-            return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [], wallSeconds: 0, skipped: reason)
-        }
+        let config = try Self.settingsJSON(pretrained)
+        if let skipped = skipped(run, config: config, metrics: metrics) { return skipped }
         let started = Date()
         let log = self.log, id = run.id
         metrics.merge(try CheckpointEvaluation(checkpoint: pretrained.checkpoint, tensorParallel: pretrained.tp,

@@ -15,13 +15,8 @@ extension ExperimentRunner {
             "timing.hidden": Double(s.hidden), "timing.heads": Double(s.heads), "timing.parameters": s.parameters,
         ]
         for (key, value) in run.paper { metrics["paper.\(key)"] = value }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let config = String(decoding: try encoder.encode(s), as: UTF8.self)
-        if let reason = Self.unhostable(run) {
-            log("\(run.id): skipped, \(reason)")
-            return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [], wallSeconds: 0, skipped: reason)
-        }
+        let config = try Self.settingsJSON(s)
+        if let skipped = skipped(run, config: config, metrics: metrics) { return skipped }
         log("\(run.id): timing GPT \(s.layers) layers, hidden \(s.hidden), \(s.heads) heads, seq \(s.seq), batch \(s.batch), "
             + "tp \(s.tp) × dp \(s.dp) × \(s.threads) thread(s): \(timing.warmup) warmup + \(timing.steps) timed steps")
         let started = Date()
@@ -34,6 +29,20 @@ extension ExperimentRunner {
                                    metrics["timing.model_tflops_per_rank"]! * 1e3))
         return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [],
                          wallSeconds: Date().timeIntervalSince(started))
+    }
+
+    /// A run's settings as its record keeps them: JSON with sorted keys.
+    static func settingsJSON<Settings: Encodable>(_ settings: Settings) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(settings), as: UTF8.self)
+    }
+
+    /// The record of a run this machine cannot host (`unhostable`), or nil when it can.
+    func skipped(_ run: ExperimentSpec.RunSpec, config: String, metrics: [String: Double]) -> RunResult? {
+        guard let reason = Self.unhostable(run) else { return nil }
+        log("\(run.id): skipped, \(reason)")
+        return RunResult(id: run.id, config: config, metrics: metrics, lossCurve: [], wallSeconds: 0, skipped: reason)
     }
 
     /// Why this machine cannot host `run` (a timing run needing more cores than it has, a

@@ -49,8 +49,9 @@ public struct MegatronLayout: Sendable, Equatable {
             ranks[rank] = URL(fileURLWithPath: folder).appendingPathComponent(name).appendingPathComponent("model_optim_rng.pt").path
         }
         guard !ranks.isEmpty else { throw fail("\(folder) holds no mp_rank_NN folders") }
-        if let missing = (0..<(ranks.keys.max()! + 1)).first(where: { ranks[$0] == nil }) {
-            throw fail("\(Self.rankFolder(missing)) is missing among \(ranks.count + 1) tensor-parallel shards; copy the whole checkpoint")
+        let size = ranks.keys.max()! + 1
+        if let missing = (0..<size).first(where: { ranks[$0] == nil }) {
+            throw fail("\(Self.rankFolder(missing)) is missing among \(size) tensor-parallel shards; copy the whole checkpoint")
         }
         for (rank, path) in ranks.sorted(by: { $0.key < $1.key }) where !fm.fileExists(atPath: path) {
             throw fail("\(Self.rankFolder(rank)) has no model_optim_rng.pt")

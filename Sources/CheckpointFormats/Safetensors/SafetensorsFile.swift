@@ -26,13 +26,7 @@ public struct SafetensorsFile: Sendable {
     static let headerLimit: UInt64 = 100_000_000
 
     public init(path: String) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw CheckpointFormatError.io(file: path, problem: "cannot read (\(error.localizedDescription))")
-        }
-        try self.init(data: data, path: path)
+        try self.init(data: try mappedFile(path), path: path)
     }
 
     public init(data: Data, path: String) throws {
@@ -149,5 +143,14 @@ public struct SafetensorsFile: Sendable {
             for i in 0..<e.count { p[i] = T(e.dtype.value(slice, i)) }
         }
         return out
+    }
+}
+
+/// The file at `path`, memory-mapped: a checkpoint's bytes are read only where a tensor is.
+func mappedFile(_ path: String) throws -> Data {
+    do {
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    } catch {
+        throw CheckpointFormatError.io(file: path, problem: "cannot read (\(error.localizedDescription))")
     }
 }

@@ -22,12 +22,7 @@ public struct TorchSaveFile: @unchecked Sendable {
     static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
     public init(path: String) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw CheckpointFormatError.io(file: path, problem: "cannot read (\(error.localizedDescription))")
-        }
+        let data = try mappedFile(path)
         self.path = path
         bytes = data
         let isZip = data.count >= 4 && data.prefix(4).elementsEqual([0x50, 0x4B, 0x03, 0x04])
@@ -111,7 +106,8 @@ public struct TorchSaveFile: @unchecked Sendable {
     }
 
     /// `t`'s elements in row-major order, converted exactly (Double → Float aside). Refuses
-    /// integer storages and a size and stride that reach past the storage.
+    /// integer storages, a size and stride that reach past the storage, and more elements than
+    /// the storage holds (a zero stride repeating a few bytes into a huge allocation).
     public func tensor<T: TensorScalar>(_ t: TorchTensor, name: String, as _: T.Type = T.self) throws -> Tensor<T> {
         guard let dtype = t.storage.type.floatingPoint else {
             throw CheckpointFormatError.tensorContradictsConfig(file: path, tensor: name,
@@ -121,9 +117,12 @@ public struct TorchSaveFile: @unchecked Sendable {
         var last = t.offset, count = 1, overflow = false
         for (n, s) in zip(t.shape, t.strides) where !overflow {
             (count, overflow) = count.multipliedReportingOverflow(by: n)
-            if n > 0 && !overflow { (last, overflow) = last.addingReportingOverflow((n - 1).multipliedReportingOverflow(by: s).partialValue) }
+            guard n > 0, !overflow else { continue }
+            let reach = (n - 1).multipliedReportingOverflow(by: s)
+            overflow = reach.overflow
+            if !overflow { (last, overflow) = last.addingReportingOverflow(reach.partialValue) }
         }
-        guard !overflow, count == 0 || last < t.storage.count else {
+        guard !overflow, count <= t.storage.count, count == 0 || last < t.storage.count else {
             throw CheckpointFormatError.tensorContradictsConfig(
                 file: path, tensor: name, problem: "size \(t.shape), stride \(t.strides) at offset \(t.offset) reach past its storage of \(t.storage.count) elements")
         }
