@@ -165,10 +165,11 @@ import Training
         let lines = Lines()
         let metrics = try CheckpointEvaluation(checkpoint: older, tensorParallel: 1, dataParallel: 1).evaluate(task) { lines.append($0) }
         // The same weights; OpenBLAS's thread count is process-wide and other tests running
-        // alongside change it, which can move the last bits of a product.
+        // alongside change it, which moves Float products' last bits (3e-9 relative seen in the
+        // perplexity): equal to Float rounding, far under any difference of weights or data.
         let expected = try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 1, dataParallel: 1).evaluate(task) { _ in }
         #expect(metrics.keys.sorted() == expected.keys.sorted())
-        for (key, value) in expected { #expect(abs(metrics[key]! - value) <= 1e-9 * abs(value), "\(key)") }
+        for (key, value) in expected { #expect(abs(metrics[key]! - value) <= 1e-6 * abs(value), "\(key)") }
         #expect(lines.all.contains { $0.hasPrefix("warning: \(older) records no vocabulary") })
     }
 }
