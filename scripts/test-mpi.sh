@@ -62,3 +62,13 @@ for transport in shared-memory tcp; do
         --backend mpi > train.log 2>&1) || { tail -20 "$transport/train.log"; exit 1; }
     "$megatron" verify checkpoints inprocess/checkpoint/checkpoint-00000060.h5 "$transport/checkpoint/checkpoint-00000060.h5"
 done
+
+# Pipeline parallelism (1F1B over pp 2, with dp 2) trains to the same checkpoint under mpirun as
+# in-process, bit for bit: activations and gradients travel point to point in both engines.
+sed -e 's/"tp": 2, "dp": 2/"tp": 1, "pp": 2, "dp": 2/' tp2dp2.json > pp2dp2.json
+mkdir pp-inprocess pp-mpi
+(cd pp-inprocess && "$megatron" train --config ../pp2dp2.json > train.log 2>&1) || { tail -20 pp-inprocess/train.log; exit 1; }
+echo "test-mpi: mpirun -np 4 megatron train --backend mpi (pp 2 × dp 2, 1F1B, 60 steps): checkpoint bit for bit"
+(cd pp-mpi && timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" train --config ../pp2dp2.json --backend mpi \
+    > train.log 2>&1) || { tail -20 pp-mpi/train.log; exit 1; }
+"$megatron" verify checkpoints pp-inprocess/checkpoint/checkpoint-00000060.h5 pp-mpi/checkpoint/checkpoint-00000060.h5
