@@ -81,11 +81,15 @@ extension OneFOneBSchedule {
             defer { busy += StepProfiler.now() - t0 }
             return try body()
         }
-        let boundary = { (m: Int) in Tensor<M.Scalar>(zeros: model.boundaryShape(context: contexts[m])) }
+        // A received activation lives in its slot until the micro-batch's backward; a received
+        // gradient only through the backward it feeds.
+        let shape = model.boundaryShape(context: contexts[0])
+        let activations = stage.isFirst ? [] : (0..<slots).map { _ in Tensor<M.Scalar>(zeros: shape) }
+        let gradient = stage.isLast ? nil : Tensor<M.Scalar>(zeros: shape)
         for work in order {
             switch work {
             case .forward(let m):
-                let received = stage.isFirst ? nil : boundary(m)
+                let received = stage.isFirst ? nil : activations[m % slots]
                 if let received { try pipeline.recv(received, from: stage.index - 1) }
                 try timed {
                     switch try model.forwardStage(batches[m], received: received, slot: m % slots, context: contexts[m]) {
@@ -96,7 +100,7 @@ extension OneFOneBSchedule {
                 live += 1
                 stats.peakLiveActivationSets = max(stats.peakLiveActivationSets, live)
             case .backward(let m):
-                let received = stage.isLast ? nil : boundary(m)
+                let received = gradient
                 if let received { try pipeline.recv(received, from: stage.index + 1) }
                 try timed {
                     if let dx = try model.backwardStage(outputGradient: received, slot: m % slots, lossScale: lossScale) {

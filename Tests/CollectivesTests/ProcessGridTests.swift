@@ -71,4 +71,14 @@ import Testing
             #expect(error.violations == [.worldSizeMismatch(worldSize: 3, tensorParallel: 2, dataParallel: 2, pipelineParallel: 1)])
         }
     }
+
+    /// parallel_state.py's docstring example: 16 ranks at tp 2 × pp 4 × dp 2.
+    @Test func theTP2PP4DP2ExampleOfMegatronsParallelState() {
+        let layout = GridLayout(tensorParallel: 2, dataParallel: 2, pipelineParallel: 4)
+        #expect(layout.tensorParallelGroups == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9], [10, 11], [12, 13], [14, 15]])
+        #expect(layout.dataParallelGroups == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9, 11], [12, 14], [13, 15]])
+        #expect(layout.pipelineGroups == [[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15]])
+        #expect(layout.embeddingGroup(containing: 9) == [1, 13])
+        #expect(layout.worldRank(tensorParallelRank: 1, dataParallelRank: 1, pipelineParallelRank: 2) == 11)
+    }
 }

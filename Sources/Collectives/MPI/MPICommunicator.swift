@@ -154,12 +154,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// A non-blocking send of a copy of `buffer`, so the caller may reuse it at once and a
     /// pipeline schedule cannot deadlock on large messages; completed sends are reaped here.
     public func send<T: TensorScalar>(_ buffer: UnsafeBufferPointer<T>, to peer: Int) throws {
-        let call = CollectiveCall(op: .send, dtype: T.dtypeName, count: buffer.count, root: peer)
-        guard (0..<size).contains(peer), peer != rank else {
-            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
-        }
-        let type = try datatype(T.self, call)
-        let count = try int32(buffer.count, call)
+        let (_, type, count) = try pointToPoint(.send, T.self, count: buffer.count, peer: peer)
         try reapCompletedSends()
         let bytes = buffer.count * MemoryLayout<T>.stride
         let copy = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
@@ -178,12 +173,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// Polls a non-blocking receive against the timeout, like the call exchange, so a peer that
     /// never sends ends in a timeout rather than a hang.
     public func recv<T: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, from peer: Int) throws {
-        let call = CollectiveCall(op: .recv, dtype: T.dtypeName, count: buffer.count, root: peer)
-        guard (0..<size).contains(peer), peer != rank else {
-            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
-        }
-        let type = try datatype(T.self, call)
-        let count = try int32(buffer.count, call)
+        let (call, type, count) = try pointToPoint(.recv, T.self, count: buffer.count, peer: peer)
         var request: MPI_Request?
         try MPIRuntime.check(MPI_Irecv(buffer.baseAddress, count, type, Int32(peer), 0, handle, &request), "MPI_Irecv")
         var status = MPI_Status()
@@ -194,6 +184,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             throw invalid(call, "rank \(peer) sent \(received) elements; a receive must match its send")
         }
         counters.record(.recv, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
+    }
+
+    /// The call a send or receive of `count` elements with `peer` makes, its MPI type and count;
+    /// throws unless `peer` is another rank of the group and the count fits MPI's.
+    private func pointToPoint<T: TensorScalar>(_ op: CollectiveOp, _: T.Type, count: Int, peer: Int) throws
+        -> (CollectiveCall, MPI_Datatype, Int32) {
+        let call = CollectiveCall(op: op, dtype: T.dtypeName, count: count, root: peer)
+        guard (0..<size).contains(peer), peer != rank else {
+            throw invalid(call, "peer \(peer) is not another rank of this group of \(size)")
+        }
+        return (call, try datatype(T.self, call), try int32(count, call))
     }
 
     private func reapCompletedSends() throws {

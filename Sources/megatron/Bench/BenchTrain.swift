@@ -35,6 +35,11 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Tensor-parallel ranks (in-process threads).") var tp: Int?
     @Option(help: "Data-parallel ranks (in-process threads).") var dp: Int?
 
+    @Option(help: "Pipeline stages (1F1B over the micro-batches; in-process threads, tp × pp × dp ranks).")
+    var pp: Int = 1
+    @Option(help: "Micro-batches per step with --pp (each of batch / (dp · m) sequences).")
+    var microBatches: Int = 8
+
     @Option(help: "Untimed steps first.") var warmup: Int = 2
     @Option(help: "Timed steps (the median is reported).") var steps: Int = 5
     @Option(help: "Timed repetitions per GEMM shape of the peak measurement.") var gemmRepeats: Int = 3
@@ -54,6 +59,12 @@ struct BenchTrain: ParsableCommand {
         if warmup < 0 { throw ValidationError("--warmup must be ≥ 0, got \(warmup)") }
         if steps <= 0 { throw ValidationError("--steps must be positive, got \(steps)") }
         if gemmRepeats <= 0 { throw ValidationError("--gemm-repeats must be positive, got \(gemmRepeats)") }
+        if pp <= 0 || microBatches <= 0 { throw ValidationError("--pp and --micro-batches must be positive, got \(pp), \(microBatches)") }
+        if pp > 1 {
+            if recomputeActivations { throw ValidationError("--recompute-activations is not measured with --pp") }
+            try PipelineStepBench(sizes: try resolved(), pipelineParallel: pp, microBatches: microBatches,
+                                  warmup: warmup, steps: steps).check()
+        }
     }
 
     /// The file's sizes overridden by the flags, defaults for the rest.
@@ -73,6 +84,7 @@ struct BenchTrain: ParsableCommand {
     }
 
     func run() throws {
+        if pp > 1 { return try runPipelined() }
         let sizes = try resolved()
         let model = sizes.model
         let ranks = sizes.tp * sizes.dp
@@ -199,6 +211,50 @@ struct BenchTrain: ParsableCommand {
             fields.append(("unattributed_s", "\(rest)"))
             fields.append(("communication_s_per_rank",
                            "[" + outcome.communicationSecondsPerRank.map { "\($0)" }.joined(separator: ", ") + "]"))
+            print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+        }
+    }
+
+    /// `--pp`: the 1F1B step's time, the bubble measured on every stage against (p − 1)/m, the
+    /// activation sets each stage held and the boundary traffic.
+    func runPipelined() throws {
+        let sizes = try resolved()
+        let bench = PipelineStepBench(sizes: sizes, pipelineParallel: pp, microBatches: microBatches, warmup: warmup, steps: steps)
+        let ranks = sizes.ranks * pp
+        print("GPT: \(sizes.layers) layers, hidden \(sizes.hidden), \(sizes.heads) heads, seq \(sizes.seq), "
+            + "vocab \(sizes.vocab) (padded \(sizes.paddedVocab)), batch \(sizes.batch), fp32, AdamW, no dropout, GeLU tanh")
+        print("ranks: tp \(sizes.tp) × pp \(pp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
+            + "\(microBatches) micro-batches of \(sizes.batch / (sizes.dp * microBatches)) per step, 1F1B; OpenBLAS \(BLASThreads.configuration)")
+        let outcome = try bench.run()
+        let gemm = GEMMPeak(repeats: gemmRepeats)
+        let rates = try InProcessWorld.run(worldSize: ranks, timeout: 3600) { _ in gemm.medianGFLOPs() }
+        let gemmPeak = rates.reduce(0, +)
+        let modelGFLOPs = sizes.flopsPerStep / outcome.stepSeconds / 1e9
+        print("")
+        print("step: median \(formatted(outcome.stepSeconds * 1e3)) ms over \(steps) steps (slowest rank), loss \(formatted(outcome.loss, 4))")
+        print("model TFLOP/s: \(formatted(modelGFLOPs / 1e3, 4)); GEMM peak \(formatted(gemmPeak)) GFLOP/s (\(ranks) concurrent callers, summed); "
+            + "\(formatted(100 * modelGFLOPs / gemmPeak)) % of it")
+        print("pipeline bubble (idle / compute per stage, the pipeline's step = its longest stage's schedule):")
+        for stage in 0..<pp {
+            print("  stage \(stage): bubble \(formatted(outcome.bubbleFractionPerStage[stage], 3)), compute "
+                + "\(formatted(outcome.busySecondsPerStage[stage] * 1e3)) ms per step, at most "
+                + "\(outcome.peakLiveActivationSetsPerStage[stage]) micro-batches' activations alive")
+        }
+        print("  mean \(formatted(outcome.meanBubbleFraction, 3)) against (p − 1)/m = \(pp - 1)/\(microBatches) = "
+            + "\(formatted(outcome.analyticBubbleFraction, 3)) (ratio \(formatted(outcome.meanBubbleFraction / outcome.analyticBubbleFraction, 3)))")
+        print("boundary traffic per step (world rank 0's pipeline): \(outcome.sendsPerStep.calls) sends, "
+            + "\(mebibytes(Double(outcome.sendsPerStep.bytes))) MiB = 2·(p − 1)·m tensors of b·s·h")
+        if json {
+            let fields: [(String, String)] = [
+                ("system", "\"megatron-swift\""), ("layers", "\(sizes.layers)"), ("hidden", "\(sizes.hidden)"),
+                ("seq", "\(sizes.seq)"), ("batch", "\(sizes.batch)"), ("tp", "\(sizes.tp)"), ("pp", "\(pp)"),
+                ("dp", "\(sizes.dp)"), ("micro_batches", "\(microBatches)"), ("median_step_s", "\(outcome.stepSeconds)"),
+                ("bubble_measured", "\(outcome.meanBubbleFraction)"), ("bubble_analytic", "\(outcome.analyticBubbleFraction)"),
+                ("bubble_per_stage", "[" + outcome.bubbleFractionPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
+                ("peak_live_activation_sets_per_stage",
+                 "[" + outcome.peakLiveActivationSetsPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
+                ("gemm_peak_gflops", "\(gemmPeak)"), ("model_gflops", "\(modelGFLOPs)"),
+            ]
             print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         }
     }

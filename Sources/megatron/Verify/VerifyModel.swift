@@ -3,8 +3,9 @@ import Foundation
 import Training
 
 /// `megatron verify model`: a whole GPT or BERT trained `--steps` steps from one seed, dropout
-/// on, at each tp × dp (with `--sequence-parallel`, sequence-parallel at tp > 1); every step's
-/// loss must equal the tp = dp = 1 run's.
+/// on, at each tp × pp × dp (with `--sequence-parallel`, sequence-parallel at tp > 1); every
+/// step's loss must equal the tp = pp = dp = 1 run's. With pipeline stages (GPT) the model has 4
+/// layers and a global batch of 16, so pp 4 divides them.
 struct VerifyModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
@@ -18,6 +19,9 @@ struct VerifyModel: ParsableCommand {
 
     @Option(parsing: .upToNextOption, help: "Data-parallel sizes (each divides the global batch of 8 in micro-batches of 2).")
     var dp: [Int] = [1, 2]
+
+    @Option(parsing: .upToNextOption, help: "Pipeline stages (1F1B; GPT; each divides 4 layers and the micro-batches of a step).")
+    var pp: [Int] = [1]
 
     @Option(help: "Optimizer steps.")
     var steps: Int = 20
@@ -34,25 +38,34 @@ struct VerifyModel: ParsableCommand {
         if !(tolerance > 0) { problems.append("--tolerance must be positive, got \(tolerance)") }
         problems += tp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--tp \($0) does not divide the 4 heads" }
         problems += dp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--dp \($0) does not divide 4 micro-batches of 2" }
+        problems += pp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--pp \($0) does not divide the 4 layers" }
+        if pp.contains(where: { $0 > 1 }) && model != .gpt { problems.append("--pp is for GPT; BERT runs at pp 1") }
+        for (p, d) in pp.flatMap({ p in dp.map { (p, $0) } }) where p > 0 && d > 0 && 16 / (2 * d) < p {
+            problems.append("--pp \(p) needs at least \(p) micro-batches per step; dp \(d) leaves \(16 / (2 * d))")
+        }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
     func run() throws {
         var check = LossCurveEquivalence(family: model)
         check.steps = steps
+        if pp.contains(where: { $0 > 1 }) {
+            check.layers = 4
+            check.globalBatch = 16
+        }
         let reference = try check.losses(tp: 1, dp: 1)
         check.sequenceParallel = sequenceParallel
         print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
               + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
-        print("tp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
+        print("tp=1 pp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
         var failed = false
-        for d in dp {
-            for t in tp where !(t == 1 && d == 1) {
-                let curve = try check.losses(tp: t, dp: d)
+        for (p, d) in pp.flatMap({ p in dp.map { (p, $0) } }) {
+            for t in tp where !(t == 1 && d == 1 && p == 1) {
+                let curve = try check.losses(tp: t, dp: d, pp: p)
                 let worst = zip(curve, reference).map { abs($0 - $1) / abs($1) }.max() ?? 0
                 let ok = worst <= tolerance
                 failed = failed || !ok
-                print("tp=\(t) dp=\(d)\(sequenceParallel && t > 1 ? " sp" : ""): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
+                print("tp=\(t) pp=\(p) dp=\(d)\(sequenceParallel && t > 1 ? " sp" : ""): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
                       + "max relative difference per step \(String(format: "%.1e", worst)) \(ok ? "ok" : "FAILED")")
             }
         }
