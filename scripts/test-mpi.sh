@@ -18,6 +18,16 @@ for n in 2 4; do
     timeout 300 mpirun "${mpi_flags[@]}" -np "$n" "$megatron" verify layers --backend mpi --tp 1 2 4 --dp 1 2
 done
 
+# The whole GPT trained 20 steps at every tp × pp × dp layout of 2 to 32 ranks, with and without
+# sequence parallelism, gives the serial loss curve under mpirun as it does in-process.
+for n in 2 4 8 16 32; do
+    for sp in "" --sequence-parallel; do
+        echo "test-mpi: mpirun -np $n megatron verify model --backend mpi --pp 1 2 4 $sp"
+        timeout 300 mpirun "${mpi_flags[@]}" -np "$n" "$megatron" verify model --backend mpi --pp 1 2 4 $sp \
+            | grep -E ' ok$| FAILED$|no --tp'
+    done
+done
+
 # eval and finetune under mpirun give the metrics the in-process engine gives, on the smoke
 # run's checkpoints (made in a scratch folder, 2 s).
 scratch="$(mktemp -d)"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import Training
 
@@ -9,7 +10,16 @@ import Training
 struct VerifyModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Train GPT or BERT a few steps at each tp × dp and compare the loss curves with tp = dp = 1.")
+        abstract: "Train GPT or BERT a few steps at each tp × pp × dp and compare the loss curves with tp = pp = dp = 1.",
+        discussion: """
+            In-process: every --tp × --pp × --dp layout runs as rank threads. MPI: run under \
+            mpirun; the layouts whose tp × pp × dp equals the launched world size run, against \
+            the serial curve each process computes alone, e.g. \
+            `mpirun -np 4 megatron verify model --backend mpi --pp 1 2 4 --sequence-parallel`.
+            """)
+
+    @Option(help: "Engine: inprocess (rank threads) or mpi (under mpirun).")
+    var backend: BackendOption = .inprocess
 
     @Option(help: "Model family: gpt or bert.")
     var model: LossCurveEquivalence.Family = .gpt
@@ -54,20 +64,42 @@ struct VerifyModel: ParsableCommand {
             check.globalBatch = 16
         }
         let reference = try check.losses(tp: 1, dp: 1)
-        check.sequenceParallel = sequenceParallel
-        print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
-              + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
-        print("tp=1 pp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
-        var failed = false
-        for (p, d) in pp.flatMap({ p in dp.map { (p, $0) } }) {
-            for t in tp where !(t == 1 && d == 1 && p == 1) {
-                let curve = try check.losses(tp: t, dp: d, pp: p)
-                let worst = zip(curve, reference).map { abs($0 - $1) / abs($1) }.max() ?? 0
-                let ok = worst <= tolerance
-                failed = failed || !ok
-                print("tp=\(t) pp=\(p) dp=\(d)\(sequenceParallel && t > 1 ? " sp" : ""): loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
-                      + "max relative difference per step \(String(format: "%.1e", worst)) \(ok ? "ok" : "FAILED")")
+        var layouts: [(tp: Int, pp: Int, dp: Int)] = []
+        for p in pp {
+            for d in dp {
+                for t in tp where t * p * d > 1 { layouts.append((t, p, d)) }
             }
+        }
+        let world = backend == .mpi ? try MPIRuntime.world() : nil
+        let prints = world?.rank ?? 0 == 0
+        if prints {
+            print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
+                  + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
+            print("tp=1 pp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
+        }
+        var failed = false
+        var ran = 0
+        for layout in layouts {
+            check.sequenceParallel = sequenceParallel && layout.tp > 1
+            let curve: [Double]
+            if let world {
+                guard layout.tp * layout.pp * layout.dp == world.size else { continue }
+                curve = try check.losses(world: world, tp: layout.tp, dp: layout.dp, pp: layout.pp)
+            } else {
+                curve = try check.losses(tp: layout.tp, dp: layout.dp, pp: layout.pp)
+            }
+            ran += 1
+            let worst = zip(curve, reference).map { abs($0 - $1) / abs($1) }.max() ?? 0
+            let ok = worst <= tolerance
+            failed = failed || !ok
+            guard prints else { continue }
+            print("tp=\(layout.tp) pp=\(layout.pp) dp=\(layout.dp)\(sequenceParallel && layout.tp > 1 ? " sp" : ""): "
+                  + "loss \(String(format: "%.6f", curve[0])) → \(String(format: "%.6f", curve[steps - 1])), "
+                  + "max relative difference per step \(String(format: "%.1e", worst)) \(ok ? "ok" : "FAILED")")
+        }
+        if let world, ran == 0 {
+            if prints { print("verify model: no --tp × --pp × --dp layout has \(world.size) ranks, the size mpirun launched") }
+            throw ExitCode.validationFailure
         }
         if failed { throw ExitCode.failure }
     }
