@@ -62,43 +62,36 @@ cat > tp2dp2.json <<'JSON'
                "checkpoint_interval": 60, "checkpoint_dir": "checkpoint"}
 }
 JSON
-mkdir inprocess shared-memory tcp
-(cd inprocess && "$megatron" train --config ../tp2dp2.json > train.log 2>&1) || { tail -20 inprocess/train.log; exit 1; }
-for transport in shared-memory tcp; do
-    btl=()
-    [ "$transport" = tcp ] && btl=(--mca btl tcp,self)
-    echo "test-mpi: mpirun -np 4 ${btl[*]:+${btl[*]} }megatron train --backend mpi (tp 2 × dp 2, 60 steps): checkpoint bit for bit"
-    (cd "$transport" && timeout 300 mpirun "${mpi_flags[@]}" "${btl[@]}" -np 4 "$megatron" train --config ../tp2dp2.json \
-        --backend mpi > train.log 2>&1) || { tail -20 "$transport/train.log"; exit 1; }
-    "$megatron" verify checkpoints inprocess/checkpoint/checkpoint-00000060.h5 "$transport/checkpoint/checkpoint-00000060.h5"
-done
+# same_checkpoint NAME CONFIG WHAT [MPIRUN FLAGS...]: trains CONFIG in-process (once per config)
+# and under mpirun -np 4, and requires the two 60-step checkpoints to be bit-identical.
+same_checkpoint() {
+    local name="$1" config="$2" what="$3"
+    shift 3
+    local reference="${config%.json}-inprocess"
+    if [ ! -d "$reference" ]; then
+        mkdir "$reference"
+        (cd "$reference" && "$megatron" train --config "../$config" > train.log 2>&1) || { tail -20 "$reference/train.log"; exit 1; }
+    fi
+    echo "test-mpi: mpirun -np 4 ${*:+$* }megatron train --backend mpi ($what, 60 steps): checkpoint bit for bit"
+    mkdir "$name"
+    (cd "$name" && timeout 300 mpirun "${mpi_flags[@]}" "$@" -np 4 "$megatron" train --config "../$config" \
+        --backend mpi > train.log 2>&1) || { tail -20 "$name/train.log"; exit 1; }
+    "$megatron" verify checkpoints "$reference/checkpoint/checkpoint-00000060.h5" "$name/checkpoint/checkpoint-00000060.h5"
+}
+same_checkpoint shared-memory tp2dp2.json "tp 2 × dp 2"
+same_checkpoint tcp tp2dp2.json "tp 2 × dp 2" --mca btl tcp,self
 
 # The same with sequence parallelism: the reduce-scatters and all-gathers that replace the
 # tensor-parallel all-reduces reduce in rank order in both engines too.
 sed 's/"tp": 2, "dp": 2,/"tp": 2, "dp": 2, "sequence_parallel": true,/' tp2dp2.json > tp2dp2-sp.json
 grep -q '"sequence_parallel": true' tp2dp2-sp.json || { echo "test-mpi: could not turn sequence_parallel on"; exit 1; }
-mkdir sp-inprocess sp-mpi
-(cd sp-inprocess && "$megatron" train --config ../tp2dp2-sp.json > train.log 2>&1) || { tail -20 sp-inprocess/train.log; exit 1; }
-echo "test-mpi: mpirun -np 4 megatron train --backend mpi (tp 2 × dp 2, sequence parallel, 60 steps): checkpoint bit for bit"
-(cd sp-mpi && timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" train --config ../tp2dp2-sp.json \
-    --backend mpi > train.log 2>&1) || { tail -20 sp-mpi/train.log; exit 1; }
-"$megatron" verify checkpoints sp-inprocess/checkpoint/checkpoint-00000060.h5 sp-mpi/checkpoint/checkpoint-00000060.h5
+same_checkpoint sp-mpi tp2dp2-sp.json "tp 2 × dp 2, sequence parallel"
 
 # Pipeline parallelism (1F1B over pp 2, with dp 2) trains to the same checkpoint under mpirun as
 # in-process, bit for bit: activations and gradients travel point to point in both engines.
 sed -e 's/"tp": 2, "dp": 2/"tp": 1, "pp": 2, "dp": 2/' tp2dp2.json > pp2dp2.json
-mkdir pp-inprocess pp-mpi
-(cd pp-inprocess && "$megatron" train --config ../pp2dp2.json > train.log 2>&1) || { tail -20 pp-inprocess/train.log; exit 1; }
-echo "test-mpi: mpirun -np 4 megatron train --backend mpi (pp 2 × dp 2, 1F1B, 60 steps): checkpoint bit for bit"
-(cd pp-mpi && timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" train --config ../pp2dp2.json --backend mpi \
-    > train.log 2>&1) || { tail -20 pp-mpi/train.log; exit 1; }
-"$megatron" verify checkpoints pp-inprocess/checkpoint/checkpoint-00000060.h5 pp-mpi/checkpoint/checkpoint-00000060.h5
+same_checkpoint pp-mpi pp2dp2.json "pp 2 × dp 2, 1F1B"
 
 # All three at once: tp 2 × pp 2 with sequence parallelism inside each stage.
 sed -e 's/"tp": 2, "dp": 2/"tp": 2, "pp": 2, "dp": 1, "sequence_parallel": true/' tp2dp2.json > tp2pp2sp.json
-mkdir tp2pp2sp-inprocess tp2pp2sp-mpi
-(cd tp2pp2sp-inprocess && "$megatron" train --config ../tp2pp2sp.json > train.log 2>&1) || { tail -20 tp2pp2sp-inprocess/train.log; exit 1; }
-echo "test-mpi: mpirun -np 4 megatron train --backend mpi (tp 2 × pp 2, sequence parallel, 60 steps): checkpoint bit for bit"
-(cd tp2pp2sp-mpi && timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" train --config ../tp2pp2sp.json --backend mpi \
-    > train.log 2>&1) || { tail -20 tp2pp2sp-mpi/train.log; exit 1; }
-"$megatron" verify checkpoints tp2pp2sp-inprocess/checkpoint/checkpoint-00000060.h5 tp2pp2sp-mpi/checkpoint/checkpoint-00000060.h5
+same_checkpoint tp2pp2sp-mpi tp2pp2sp.json "tp 2 × pp 2, sequence parallel"

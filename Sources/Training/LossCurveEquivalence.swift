@@ -72,8 +72,8 @@ public struct LossCurveEquivalence: Sendable {
         var layout = ParallelConfig(worldSize: world.size, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
         layout.sequenceParallel = sequenceParallel
         try layout.validate(ModelDimensions(hiddenSize: hidden, attentionHeads: heads, vocabSize: vocab,
-                                      vocabPadding: .fixed(paddedVocab), sequenceLength: sequence,
-                                      globalBatchSize: globalBatch, microBatchSize: microBatch, layers: layers))
+                                            vocabPadding: .fixed(paddedVocab), sequenceLength: sequence,
+                                            globalBatchSize: globalBatch, microBatchSize: microBatch, layers: layers))
         let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
         switch family {

@@ -153,6 +153,7 @@ public final class InProcessCommunicator: Communicator, @unchecked Sendable {
             throw invalid(call, "the message rank \(peer) sent is \(message.call); a receive must match its send")
         }
         message.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+        group.recycle(message, from: peer, to: rank)
         counters.record(.recv, group: name, elements: buffer.count, elementSize: MemoryLayout<T>.stride)
     }
 

@@ -2,8 +2,10 @@ import TensorCore
 
 /// The point-to-point messages in flight inside one in-process group: a queue per (sender,
 /// receiver) pair, each message a copy of the sender's buffer, so a send never waits and the
-/// sender may reuse its buffer at once. Guarded by the fabric's lock; a receiver waits on the
-/// group's condition, which a send, a failure and a finishing rank all broadcast.
+/// sender may reuse its buffer at once. A received message's storage goes back to its route and
+/// carries the next message, so a pipeline's steady steps allocate nothing. Guarded by the
+/// fabric's lock; a receiver waits on the group's condition, which a send, a failure and a
+/// finishing rank all broadcast.
 final class InProcessMailbox: @unchecked Sendable {
     struct Message {
         var call: CollectiveCall
@@ -16,20 +18,29 @@ final class InProcessMailbox: @unchecked Sendable {
     }
 
     private var queues: [Route: [Message]] = [:]
+    private var spares: [Route: [[UInt8]]] = [:]
 
-    /// Queues `message` from group rank `from` to `to`. Call with the fabric's lock held.
-    func postLocked(_ message: Message, from: Int, to: Int) {
-        queues[Route(from: from, to: to), default: []].append(message)
+    /// Queues a copy of `bytes` from group rank `from` to `to`, in a received message's storage
+    /// when the route has one. Call with the fabric's lock held.
+    func postLocked(call: CollectiveCall, bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
+        let route = Route(from: from, to: to)
+        var storage = spares[route]?.popLast() ?? []
+        storage.removeAll(keepingCapacity: true)
+        storage.append(contentsOf: bytes)
+        queues[route, default: []].append(Message(call: call, bytes: storage))
     }
 
     /// The oldest message from `from` to `to`, removed from its queue; nil when none waits.
     /// Call with the fabric's lock held.
     func takeLocked(from: Int, to: Int) -> Message? {
         let route = Route(from: from, to: to)
-        guard var queue = queues[route], !queue.isEmpty else { return nil }
-        let message = queue.removeFirst()
-        queues[route] = queue
-        return message
+        guard queues[route]?.isEmpty == false else { return nil }
+        return queues[route]!.removeFirst()
+    }
+
+    /// Keeps a received message's storage for the route's next message. Call with the lock held.
+    func recycleLocked(_ storage: [UInt8], from: Int, to: Int) {
+        spares[Route(from: from, to: to), default: []].append(storage)
     }
 }
 
@@ -40,7 +51,7 @@ extension InProcessGroup {
         lock.lock()
         defer { lock.unlock() }
         if let failure = fabric.failure { throw failure }
-        mailbox.postLocked(.init(call: call, bytes: Array(bytes)), from: from, to: to)
+        mailbox.postLocked(call: call, bytes: bytes, from: from, to: to)
         condition.broadcast()
     }
 
@@ -68,5 +79,13 @@ extension InProcessGroup {
                 throw error
             }
         }
+    }
+
+    /// Hands a received message's storage back to its route.
+    func recycle(_ message: InProcessMailbox.Message, from: Int, to: Int) {
+        let lock = fabric.lock
+        lock.lock()
+        defer { lock.unlock() }
+        mailbox.recycleLocked(message.bytes, from: from, to: to)
     }
 }

@@ -38,8 +38,16 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private static let firstNapNanoseconds = 10_000
     private static let longestNapNanoseconds = 250_000
     private let chunk = UnsafeMutableRawPointer.allocate(byteCount: MPICommunicator.chunkBytes, alignment: 64)
-    /// Sends not yet known to be complete, each with the copy of the buffer it reads.
-    private var pendingSends: [(request: MPI_Request?, copy: UnsafeMutableRawPointer)] = []
+    /// A send's own copy of the buffer it reads, kept for later sends once MPI is done with it.
+    private struct SendCopy {
+        var pointer: UnsafeMutableRawPointer
+        var capacity: Int
+    }
+    /// Sends not yet known to be complete, each with its copy.
+    private var pendingSends: [(request: MPI_Request?, copy: SendCopy)] = []
+    /// Copies of completed sends: a pipeline sends the same sizes every step, so after the first
+    /// step a send allocates nothing.
+    private var spareCopies: [SendCopy] = []
 
     init(handle: MPI_Comm, label: GroupLabel, timeout: Double, counters: CommunicationCounters) throws {
         self.handle = handle
@@ -60,7 +68,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             for i in pendingSends.indices { MPI_Wait(&pendingSends[i].request, cmpi_status_ignore()) }
             MPI_Comm_free(&comm)
         }
-        for pending in pendingSends { pending.copy.deallocate() }
+        for copy in pendingSends.map(\.copy) + spareCopies { copy.pointer.deallocate() }
         received.deallocate()
         chunk.deallocate()
     }
@@ -157,12 +165,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let (_, type, count) = try pointToPoint(.send, T.self, count: buffer.count, peer: peer)
         try reapCompletedSends()
         let bytes = buffer.count * MemoryLayout<T>.stride
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
-        if bytes > 0 { copy.copyMemory(from: buffer.baseAddress!, byteCount: bytes) }
+        let copy = sendCopy(bytes: bytes)
+        if bytes > 0 { copy.pointer.copyMemory(from: buffer.baseAddress!, byteCount: bytes) }
         var request: MPI_Request?
-        let status = MPI_Isend(copy, count, type, Int32(peer), 0, handle, &request)
+        let status = MPI_Isend(copy.pointer, count, type, Int32(peer), 0, handle, &request)
         guard status == cmpi_success() else {
-            copy.deallocate()
+            spareCopies.append(copy)
             try MPIRuntime.check(status, "MPI_Isend")
             return
         }
@@ -197,14 +205,25 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return (call, try datatype(T.self, call), try int32(count, call))
     }
 
+    /// Moves the copies of completed sends to the spares.
     private func reapCompletedSends() throws {
-        var kept: [(request: MPI_Request?, copy: UnsafeMutableRawPointer)] = []
-        for var pending in pendingSends {
+        var i = 0
+        while i < pendingSends.count {
             var done: Int32 = 0
-            try MPIRuntime.check(MPI_Test(&pending.request, &done, cmpi_status_ignore()), "MPI_Test")
-            if done != 0 { pending.copy.deallocate() } else { kept.append(pending) }
+            try MPIRuntime.check(MPI_Test(&pendingSends[i].request, &done, cmpi_status_ignore()), "MPI_Test")
+            if done != 0 {
+                spareCopies.append(pendingSends.remove(at: i).copy)
+            } else {
+                i += 1
+            }
         }
-        pendingSends = kept
+    }
+
+    /// A spare copy of at least `bytes`, or a new one.
+    private func sendCopy(bytes: Int) -> SendCopy {
+        if let i = spareCopies.firstIndex(where: { $0.capacity >= bytes }) { return spareCopies.remove(at: i) }
+        let capacity = max(bytes, 1)
+        return SendCopy(pointer: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64), capacity: capacity)
     }
 
     public func barrier() throws {
