@@ -55,6 +55,8 @@ public struct PipelineStepStats: Sendable, Equatable {
     public var busySeconds = 0.0
     /// Seconds from the stage's first work to its last, waits for its neighbours included.
     public var stepSeconds = 0.0
+    /// Seconds each work of the schedule's order computed, in that order.
+    public var workSeconds: [Double] = []
 
     /// Idle time over compute time, the measured form of the bubble fraction (p − 1)/m.
     public var bubbleFraction: Double { busySeconds > 0 ? (stepSeconds - busySeconds) / busySeconds : 0 }
@@ -76,9 +78,14 @@ extension OneFOneBSchedule {
         var live = 0
         let start = StepProfiler.now()
         var busy: UInt64 = 0
+        stats.workSeconds.reserveCapacity(order.count)
         func timed<R>(_ body: () throws -> R) rethrows -> R {
             let t0 = StepProfiler.now()
-            defer { busy += StepProfiler.now() - t0 }
+            defer {
+                let elapsed = StepProfiler.now() - t0
+                busy += elapsed
+                stats.workSeconds.append(Double(elapsed) * 1e-9)
+            }
             return try body()
         }
         // A received activation lives in its slot until the micro-batch's backward; a received

@@ -39,6 +39,23 @@ import Training
         #expect(deep.order.prefix(4) == [W.forward(0), .forward(1), .forward(2), .forward(3)])
     }
 
+    /// Equal stages, a forward of 1 and a backward of 2: the replayed step is (m + p − 1)·3 and
+    /// the bubble (p − 1)/m; a stage twice as slow sets the pace, and its faster neighbour waits.
+    @Test func theReplayedScheduleGivesTheBubbleOfEqualStages() {
+        for (p, m) in [(2, 2), (2, 8), (4, 4), (4, 16)] {
+            let durations = (0..<p).map { s in
+                OneFOneBSchedule(stage: PipelineStage(index: s, count: p), microBatches: m).order.map { work -> Double in
+                    if case .forward = work { 1 } else { 2 }
+                }
+            }
+            let wall = PipelineReplay.wallSeconds(microBatches: m, workSeconds: durations)
+            #expect(wall == Double((m + p - 1) * 3), "p \(p), m \(m): \(wall)")
+            #expect(wall / Double(3 * m) - 1 == Double(p - 1) / Double(m))
+        }
+        let slowLast = [[1.0, 1, 2, 2], [2.0, 4, 2, 4]]
+        #expect(PipelineReplay.wallSeconds(microBatches: 2, workSeconds: slowLast) == 1 + 12 + 2)
+    }
+
     /// The pipeline sends one b·s·h activation per micro-batch across each of the p − 1 stage
     /// boundaries and one gradient back: 2·(p − 1)·m tensors per step per pipeline, and the first
     /// stage holds at most pp micro-batches' activations (stage r: p − r).

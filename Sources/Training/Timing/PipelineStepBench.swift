@@ -7,10 +7,17 @@ import TensorParallel
 public struct PipelineStepOutcome: Sendable {
     /// The slowest rank's median step (schedule, gradient reductions and AdamW).
     public var stepSeconds: Double
-    /// Per stage, the mean over timed steps of (pipeline time − the stage's compute) / its
-    /// compute, where the pipeline time is the longest stage's schedule in that step: the
-    /// measured bubble fraction, to hold against (p − 1)/m.
-    public var bubbleFractionPerStage: [Double]
+    /// The bubble fraction as Narayanan et al. define it, the bubble time over the ideal time:
+    /// per timed step (the pipeline's time − its slowest stage's compute) / that compute, where
+    /// the pipeline's time is the longest stage's schedule; the median over the timed steps.
+    /// Equal stages and instant hand-offs give (p − 1)/m.
+    public var bubbleFraction: Double
+    /// The same fraction with the pipeline's time replayed from the stages' measured work and
+    /// instant hand-offs (`PipelineReplay`): what the schedule costs with these stages.
+    public var replayedBubbleFraction: Double
+    /// Per stage, the mean over timed steps of (the pipeline's time − the stage's compute) / its
+    /// compute: the bubble plus, on a stage faster than the slowest, the imbalance.
+    public var idleFractionPerStage: [Double]
     /// Per stage, the most micro-batches' activations it held at once.
     public var peakLiveActivationSetsPerStage: [Int]
     /// Per stage, its mean compute seconds per step (forwards and backwards).
@@ -23,10 +30,6 @@ public struct PipelineStepOutcome: Sendable {
 
     /// The bubble of the 1F1B schedule with equal stages: (p − 1)/m.
     public var analyticBubbleFraction: Double { Double(stages - 1) / Double(microBatches) }
-    /// The mean over stages of the measured bubble fraction.
-    public var meanBubbleFraction: Double {
-        bubbleFractionPerStage.reduce(0, +) / Double(max(bubbleFractionPerStage.count, 1))
-    }
 }
 
 /// Times GPT training steps pipelined over `pipelineParallel` stages with the 1F1B schedule
@@ -105,18 +108,24 @@ public struct PipelineStepBench: Sendable {
         }
         let layout = GridLayout(tensorParallel: sizes.tp, dataParallel: sizes.dp, pipelineParallel: pp)
         let pipeline = layout.pipelineGroup(containing: 0)
-        var bubbles = [Double](repeating: 0, count: pp), busy = [Double](repeating: 0, count: pp)
+        var idle = [Double](repeating: 0, count: pp), busy = [Double](repeating: 0, count: pp)
+        var bubbles: [Double] = [], replayed: [Double] = []
         for k in 0..<steps {
-            let wall = pipeline.map { results[$0].1[k].stepSeconds }.max()!
-            for (stage, rank) in pipeline.enumerated() {
-                let compute = results[rank].1[k].busySeconds
-                bubbles[stage] += (wall - compute) / compute / Double(steps)
-                busy[stage] += compute / Double(steps)
+            let stats = pipeline.map { results[$0].1[k] }
+            let wall = stats.map(\.stepSeconds).max()!
+            let slowest = stats.map(\.busySeconds).max()!
+            bubbles.append((wall - slowest) / slowest)
+            replayed.append((PipelineReplay.wallSeconds(microBatches: m, workSeconds: stats.map(\.workSeconds)) - slowest) / slowest)
+            for (stage, stat) in stats.enumerated() {
+                idle[stage] += (wall - stat.busySeconds) / stat.busySeconds / Double(steps)
+                busy[stage] += stat.busySeconds / Double(steps)
             }
         }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return PipelineStepOutcome(
-            stepSeconds: results.map { $0.0.sorted()[$0.0.count / 2] }.max()!,
-            bubbleFractionPerStage: bubbles,
+            stepSeconds: results.map { median($0.0) }.max()!,
+            bubbleFraction: median(bubbles), replayedBubbleFraction: median(replayed),
+            idleFractionPerStage: idle,
             peakLiveActivationSetsPerStage: pipeline.map { rank in results[rank].1.map(\.peakLiveActivationSets).max()! },
             busySecondsPerStage: busy,
             sendsPerStep: pipeline.reduce(CollectiveTally()) { $0 + results[$1].3 },

@@ -234,14 +234,17 @@ struct BenchTrain: ParsableCommand {
         print("step: median \(formatted(outcome.stepSeconds * 1e3)) ms over \(steps) steps (slowest rank), loss \(formatted(outcome.loss, 4))")
         print("model TFLOP/s: \(formatted(modelGFLOPs / 1e3, 4)); GEMM peak \(formatted(gemmPeak)) GFLOP/s (\(ranks) concurrent callers, summed); "
             + "\(formatted(100 * modelGFLOPs / gemmPeak)) % of it")
-        print("pipeline bubble (idle / compute per stage, the pipeline's step = its longest stage's schedule):")
+        print("pipeline bubble, the pipeline's time (its longest stage's schedule) over its slowest stage's compute, − 1, "
+            + "median over \(steps) steps:")
+        print("  measured \(formatted(outcome.bubbleFraction, 3)) against (p − 1)/m = \(pp - 1)/\(microBatches) = "
+            + "\(formatted(outcome.analyticBubbleFraction, 3)) (ratio \(formatted(outcome.bubbleFraction / outcome.analyticBubbleFraction, 3)))")
+        print("  replayed from the stages' measured work with instant hand-offs: \(formatted(outcome.replayedBubbleFraction, 3)) "
+            + "(ratio \(formatted(outcome.replayedBubbleFraction / outcome.analyticBubbleFraction, 3)))")
         for stage in 0..<pp {
-            print("  stage \(stage): bubble \(formatted(outcome.bubbleFractionPerStage[stage], 3)), compute "
-                + "\(formatted(outcome.busySecondsPerStage[stage] * 1e3)) ms per step, at most "
+            print("  stage \(stage): compute \(formatted(outcome.busySecondsPerStage[stage] * 1e3)) ms per step, idle / compute "
+                + "\(formatted(outcome.idleFractionPerStage[stage], 3)), at most "
                 + "\(outcome.peakLiveActivationSetsPerStage[stage]) micro-batches' activations alive")
         }
-        print("  mean \(formatted(outcome.meanBubbleFraction, 3)) against (p − 1)/m = \(pp - 1)/\(microBatches) = "
-            + "\(formatted(outcome.analyticBubbleFraction, 3)) (ratio \(formatted(outcome.meanBubbleFraction / outcome.analyticBubbleFraction, 3)))")
         print("boundary traffic per step (world rank 0's pipeline): \(outcome.sendsPerStep.calls) sends, "
             + "\(mebibytes(Double(outcome.sendsPerStep.bytes))) MiB = 2·(p − 1)·m tensors of b·s·h")
         if json {
@@ -249,8 +252,10 @@ struct BenchTrain: ParsableCommand {
                 ("system", "\"megatron-swift\""), ("layers", "\(sizes.layers)"), ("hidden", "\(sizes.hidden)"),
                 ("seq", "\(sizes.seq)"), ("batch", "\(sizes.batch)"), ("tp", "\(sizes.tp)"), ("pp", "\(pp)"),
                 ("dp", "\(sizes.dp)"), ("micro_batches", "\(microBatches)"), ("median_step_s", "\(outcome.stepSeconds)"),
-                ("bubble_measured", "\(outcome.meanBubbleFraction)"), ("bubble_analytic", "\(outcome.analyticBubbleFraction)"),
-                ("bubble_per_stage", "[" + outcome.bubbleFractionPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
+                ("bubble_measured", "\(outcome.bubbleFraction)"), ("bubble_replayed", "\(outcome.replayedBubbleFraction)"),
+                ("bubble_analytic", "\(outcome.analyticBubbleFraction)"),
+                ("idle_fraction_per_stage", "[" + outcome.idleFractionPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
+                ("compute_s_per_stage", "[" + outcome.busySecondsPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
                 ("peak_live_activation_sets_per_stage",
                  "[" + outcome.peakLiveActivationSetsPerStage.map { "\($0)" }.joined(separator: ", ") + "]"),
                 ("gemm_peak_gflops", "\(gemmPeak)"), ("model_gflops", "\(modelGFLOPs)"),
