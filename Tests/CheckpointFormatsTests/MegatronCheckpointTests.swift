@@ -28,6 +28,23 @@ struct MegatronCheckpointTests {
         }
     }
 
+    /// The BERT fixtures hold one model in each version's layout (v3's is checked against
+    /// transformers in MegatronImportTests): merged, every older version's tensors are v3's.
+    @Test(arguments: [(0, 0.0), (1, 1.0), (2, 2.0)])
+    func everyBERTVersionMergesToTheSameWeights(version: Int, checkpointVersion: Double) throws {
+        let megatron = try MegatronCheckpoint(directory: "\(Self.directory)/bert-tiny-v\(version)",
+                                              options: version == 0 ? .init(heads: 4, vocabSize: 100, gelu: .erf) : Self.options)
+        let v3 = try MegatronCheckpoint(directory: "\(Self.directory)/bert-tiny-v3", options: Self.options)
+        #expect(megatron.checkpointVersion == checkpointVersion && megatron.layout.shards.count == 2)
+        #expect(megatron.checkpointVocabSize == 256 && megatron.hasArgs == (version > 0))
+        #expect(megatron.description == v3.description && v3.description.family == .bert)
+        for name in v3.description.shapes.keys.sorted() {
+            let ours: Tensor<Float> = try megatron.tensor(name, paddedVocabSize: 128)
+            let theirs: Tensor<Float> = try v3.tensor(name, paddedVocabSize: 128)
+            #expect(ours.shape == theirs.shape && ours.array == theirs.array, "v\(version) \(name)")
+        }
+    }
+
     static func copy(_ fixture: String) throws -> String {
         let target = NSTemporaryDirectory() + "megatron-\(UUID().uuidString)"
         try FileManager.default.copyItem(atPath: "\(directory)/\(fixture)", toPath: target)
@@ -82,6 +99,11 @@ struct MegatronCheckpointTests {
         #expect(throws: CheckpointFormatError.tensorContradictsConfig(
             file: file, tensor: "embedding.word_embeddings.weight", problem: "256 rows over 2 ranks, fewer than the vocabulary's 300")) {
             try MegatronCheckpoint(directory: d, options: .init(heads: 4, vocabSize: 300))
+        }
+        let bert = "\(Self.directory)/bert-tiny-v0"
+        #expect(throws: CheckpointFormatError.config(file: "\(bert)/release/mp_rank_00/model_optim_rng.pt", field: "args.tokenizer_type",
+                                                     problem: "absent or unknown, so the vocabulary before padding is unknown; pass --vocab-size (50257 for GPT-2's BPE, 30522 for BERT uncased)")) {
+            try MegatronCheckpoint(directory: bert, options: .init(heads: 4))
         }
     }
 

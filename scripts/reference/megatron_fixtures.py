@@ -26,6 +26,14 @@ query/key/value by heads in the version's row order:
   split by rows with the embedding), `iter_0000030`, checkpoint_version 3.0, args, zip; with
   bert-tiny-reference.safetensors: checkpoint_fixtures.py's BERT inputs and what the float64
   model computes (the same keys as ../bert-tiny-reference.safetensors).
+- bert-tiny-v0/, -v1/, -v2/: the same BERT as each older version saved it, with the GPT fixtures'
+  trackers, QKV orders and file formats: v0 as NVIDIA's released BERT 345M (`release`, no args, no
+  version, legacy stream), v1 and v2 with args' `model_parallel_size`; all three under the
+  `transformer` / `attention` names (Megatron-LM at a8d4781 and 9b0083e; `lm_head`, `binary_head`
+  and `language_model.pooler` are the same in every version).
+Torch's legacy stream keys storages by address and safetensors orders its metadata at random, so
+regenerating rewrites v0/, dtypes-legacy.pt, the references' headers (not their data) and
+bad/missing-entry.pt (zip times) with other bytes of the same content; the zip fixtures are stable.
 And the bad files the reader must refuse by name:
 - bad/forbidden-global.pt: a pickle naming collections.Counter;
 - bad/missing-entry.pt: a zip without one storage's entry (archive/data/0);
@@ -162,6 +170,50 @@ def gpt2():
         write(os.path.join(OUT, f"gpt2-tiny-v{version}"), tracker, folder, objects, legacy)
 
 
+# BERT in each checkpoint_version as Megatron-LM saved it: v0 as NVIDIA's released BERT 345M
+# (`release`, no args, no version, the legacy stream), v1 and v2 with `model_parallel_size`, v3 with
+# `tensor_model_parallel_size`; `transformer` / `attention` before v3, `encoder` / `self_attention` in it.
+BERT_VERSIONS = ((0, "release", "release", True), (1, "10", "iter_0000010", False),
+                 (2, "release", "release", False), (3, "30", "iter_0000030", False))
+
+
+def bert_state_dict(sd, layers, word, lm_bias, rank, heads, version):
+    transformer = collections.OrderedDict()
+    for i, layer in layers.items():
+        for name, t in layer.items():
+            shard = qkv_shard(t, rank, heads, version) if "query_key_value" in name else split(name, t, rank)
+            if version >= 3:
+                name = name.replace("attention.", "self_attention.")
+            transformer[f"layers.{i}.{name}"] = shard
+    transformer["final_layernorm.weight"] = sd["bert.encoder.ln.weight"]
+    transformer["final_layernorm.bias"] = sd["bert.encoder.ln.bias"]
+    language_model = {
+        "embedding": {"word_embeddings": {"weight": split("word_embeddings", word, rank)},
+                      "position_embeddings": {"weight": sd["bert.embeddings.position_embeddings.weight"]},
+                      "tokentype_embeddings": {"weight": sd["bert.embeddings.token_type_embeddings.weight"]}},
+        ("encoder" if version >= 3 else "transformer"): transformer,
+        "pooler": {"dense.weight": sd["bert.pooler.dense.weight"], "dense.bias": sd["bert.pooler.dense.bias"]}}
+    lm_head = {"bias": lm_bias.chunk(TP)[rank].clone(),
+               "dense.weight": sd["cls.predictions.transform.dense.weight"], "dense.bias": sd["cls.predictions.transform.dense.bias"],
+               "layernorm.weight": sd["cls.predictions.transform.LayerNorm.weight"],
+               "layernorm.bias": sd["cls.predictions.transform.LayerNorm.bias"]}
+    binary_head = {"weight": sd["cls.seq_relationship.weight"], "bias": sd["cls.seq_relationship.bias"]}
+    return {"language_model": language_model, "lm_head": lm_head, "binary_head": binary_head}
+
+
+def bert_args(hidden, heads, version):
+    a = argparse.Namespace(num_layers=2, hidden_size=hidden, num_attention_heads=heads, max_position_embeddings=32,
+                           seq_length=32, padded_vocab_size=PADDED)
+    if version >= 3:
+        a.tensor_model_parallel_size, a.pipeline_model_parallel_size = TP, 1
+    else:
+        a.model_parallel_size = TP
+    a.layernorm_epsilon, a.apply_residual_connection_post_layernorm, a.openai_gelu = 1e-5, False, False
+    if version >= 3:
+        a.bert_binary_head = True
+    return a
+
+
 def bert():
     generator = torch.Generator().manual_seed(2026)
     config = MegatronBertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
@@ -188,33 +240,15 @@ def bert():
             "mlp.dense_h_to_4h.weight": sd[h + "intermediate.dense.weight"], "mlp.dense_h_to_4h.bias": sd[h + "intermediate.dense.bias"],
             "mlp.dense_4h_to_h.weight": sd[h + "output.dense.weight"], "mlp.dense_4h_to_h.bias": sd[h + "output.dense.bias"],
         }
-    objects = []
-    for rank in range(TP):
-        transformer = collections.OrderedDict()
-        for i, layer in layers.items():
-            for name, t in layer.items():
-                shard = qkv_shard(t, rank, heads, 3) if "query_key_value" in name else split(name, t, rank)
-                transformer[f"layers.{i}.{name.replace('attention.', 'self_attention.')}"] = shard
-        transformer["final_layernorm.weight"] = sd["bert.encoder.ln.weight"]
-        transformer["final_layernorm.bias"] = sd["bert.encoder.ln.bias"]
-        language_model = {
-            "embedding": {"word_embeddings": {"weight": split("word_embeddings", word, rank)},
-                          "position_embeddings": {"weight": sd["bert.embeddings.position_embeddings.weight"]},
-                          "tokentype_embeddings": {"weight": sd["bert.embeddings.token_type_embeddings.weight"]}},
-            "encoder": transformer,
-            "pooler": {"dense.weight": sd["bert.pooler.dense.weight"], "dense.bias": sd["bert.pooler.dense.bias"]}}
-        lm_head = {"bias": lm_bias.chunk(TP)[rank].clone(),
-                   "dense.weight": sd["cls.predictions.transform.dense.weight"], "dense.bias": sd["cls.predictions.transform.dense.bias"],
-                   "layernorm.weight": sd["cls.predictions.transform.LayerNorm.weight"],
-                   "layernorm.bias": sd["cls.predictions.transform.LayerNorm.bias"]}
-        binary_head = {"weight": sd["cls.seq_relationship.weight"], "bias": sd["cls.seq_relationship.bias"]}
-        a = argparse.Namespace(num_layers=2, hidden_size=hidden, num_attention_heads=heads, max_position_embeddings=32,
-                               seq_length=32, padded_vocab_size=PADDED, tensor_model_parallel_size=TP,
-                               pipeline_model_parallel_size=1, layernorm_epsilon=1e-5,
-                               apply_residual_connection_post_layernorm=False, openai_gelu=False, bert_binary_head=True)
-        objects.append({"model": {"language_model": language_model, "lm_head": lm_head, "binary_head": binary_head},
-                        "args": a, "checkpoint_version": 3.0, "iteration": 30})
-    write(os.path.join(OUT, "bert-tiny-v3"), "30", "iter_0000030", objects, legacy=False)
+    for version, tracker, folder, legacy in BERT_VERSIONS:
+        objects = []
+        for rank in range(TP):
+            obj = {"model": bert_state_dict(sd, layers, word, lm_bias, rank, heads, version)}
+            if version > 0:
+                obj.update(args=bert_args(hidden, heads, version), checkpoint_version=float(version),
+                           iteration=int(tracker) if tracker.isdigit() else 0)
+            objects.append(obj)
+        write(os.path.join(OUT, f"bert-tiny-v{version}"), tracker, folder, objects, legacy)
 
     reference = load_file(os.path.join(OUT, "..", "bert-tiny-reference.safetensors"))
     with torch.no_grad():
