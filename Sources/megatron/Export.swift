@@ -12,7 +12,7 @@ struct Export: ParsableCommand {
 struct ExportHuggingFace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf",
-        abstract: "A Hugging Face directory: GPT as GPT2LMHeadModel, post-LN BERT as BertForPreTraining (config.json, model.safetensors, tokenizer files).")
+        abstract: "A Hugging Face directory: GPT as GPT2LMHeadModel, post-LN BERT as BertForPreTraining, pre-LN BERT as MegatronBertForPreTraining (config.json, model.safetensors, tokenizer files).")
 
     @Option(help: "The checkpoint file, or a directory of them (its newest is taken).")
     var checkpoint: String

@@ -45,7 +45,7 @@ struct ImportOptions: ParsableArguments {
 struct ImportHuggingFace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf",
-        abstract: "A Hugging Face GPT-2 (GPT2LMHeadModel, GPT2Model) or BERT (BertForPreTraining, BertForMaskedLM, BertModel) directory: config.json + model.safetensors or its shards.")
+        abstract: "A Hugging Face GPT-2 (GPT2LMHeadModel, GPT2Model) or BERT (BertForPreTraining, BertForMaskedLM, BertModel; pre-LN MegatronBertForPreTraining, MegatronBertForMaskedLM, MegatronBertModel) directory: config.json + model.safetensors or its shards.")
 
     @Option(help: "The model directory (config.json, model.safetensors or model.safetensors.index.json).")
     var from: String

@@ -44,6 +44,26 @@ func editedFixture(_ name: String, _ edit: (inout [String: Any]) -> Void) throws
         #expect(bias.shape == [128] && bias.array[100...].allSatisfy { $0 == 0 })
     }
 
+    /// transformers' Megatron BERT is pre-LN: its `attention.ln` is our input layer norm, its
+    /// `ln` our post-attention one, `encoder.ln` our final one; there is no embedding layer norm.
+    @Test func megatronBertIsPreLNWithItsLayerNorms() throws {
+        let model = try HuggingFaceModel(directory: fixtures + "/megatron-bert-tiny")
+        #expect(model.architecture == "MegatronBertForPreTraining" && model.absent.isEmpty)
+        #expect(model.description == TransformerDescription(family: .bert, layers: 2, hidden: 16, heads: 4, ffnHidden: 64,
+                                                            maxPositions: 32, vocabSize: 100, tokenTypes: 2, gelu: .erf,
+                                                            layerNormEpsilon: 1e-5, postLayerNorm: false))
+        let file = try SafetensorsFile(path: fixtures + "/megatron-bert-tiny/model.safetensors")
+        for (ours, theirs) in [("layers.1.input_layernorm.weight", "bert.encoder.layer.1.attention.ln.weight"),
+                               ("layers.1.post_attention_layernorm.bias", "bert.encoder.layer.1.ln.bias"),
+                               ("final_layernorm.weight", "bert.encoder.ln.weight")] {
+            let mapped: Tensor<Double> = try model.tensor(ours, paddedVocabSize: 128)
+            #expect(mapped.array == (try file.tensor(theirs, as: Double.self)).array, "\(ours)")
+        }
+        let qkv: Tensor<Double> = try model.tensor("layers.0.attention.query_key_value.weight", paddedVocabSize: 128)
+        let value: Tensor<Double> = try file.tensor("bert.encoder.layer.0.attention.self.value.weight")
+        #expect(qkv.narrowed(dimension: 0, start: 32, length: 16).array == value.array)
+    }
+
     @Test func unrepresentableConfigsAreRefusedByField() throws {
         let refusals: [(String, String, (inout [String: Any]) -> Void)] = [
             ("gpt2-tiny", "activation_function", { $0["activation_function"] = "relu" }),
@@ -55,6 +75,13 @@ func editedFixture(_ name: String, _ edit: (inout [String: Any]) -> Void) throws
             ("bert-tiny", "position_embedding_type", { $0["position_embedding_type"] = "relative_key" }),
             ("bert-tiny", "is_decoder", { $0["is_decoder"] = true }),
             ("bert-tiny", "model_type", { $0["model_type"] = "llama" }),
+            ("bert-tiny", "architectures", { $0["architectures"] = ["MegatronBertForPreTraining"] }),
+            ("megatron-bert-tiny", "architectures", { $0["architectures"] = ["BertForPreTraining"] }),
+            ("megatron-bert-tiny", "is_decoder", { $0["is_decoder"] = true }),
+            ("megatron-bert-tiny", "add_cross_attention", { $0["add_cross_attention"] = true }),
+            ("megatron-bert-tiny", "tie_word_embeddings", { $0["tie_word_embeddings"] = false }),
+            ("megatron-bert-tiny", "hidden_act", { $0["hidden_act"] = "relu" }),
+            ("megatron-bert-tiny", "intermediate_size", { $0["intermediate_size"] = 48 }),
         ]
         for (fixture, field, edit) in refusals {
             let directory = try editedFixture(fixture, edit)
@@ -84,6 +111,17 @@ func editedFixture(_ name: String, _ edit: (inout [String: Any]) -> Void) throws
             return
         }
         #expect(extra.hasPrefix("cls."))
+        // A Megatron BERT's weights under BERT's model_type: its embedding layer norm is missing.
+        let order = try editedFixture("megatron-bert-tiny") {
+            $0["model_type"] = "bert"
+            $0["architectures"] = ["BertForPreTraining"]
+        }
+        defer { try? FileManager.default.removeItem(atPath: order) }
+        guard case let .missingTensor(_, missing)? = formatError({ _ = try HuggingFaceModel(directory: order) }) else {
+            Issue.record("a Megatron BERT read as BERT must be refused")
+            return
+        }
+        #expect(missing.hasPrefix("bert.") && missing.contains("LayerNorm"))
     }
 }
 
@@ -167,6 +205,26 @@ func editedFixture(_ name: String, _ edit: (inout [String: Any]) -> Void) throws
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let model = try HuggingFaceModel(directory: directory)
         #expect(model.absent == ["binary_head.bias", "binary_head.weight", "pooler.dense.bias", "pooler.dense.weight"])
+    }
+
+    /// MegatronBertModel files: no `bert.` prefix, no heads; MegatronBertForMaskedLM: no pooler
+    /// or binary head. What they hold is the pretraining class's tensors.
+    @Test func megatronBertModelAndMaskedLM() throws {
+        let full = try HuggingFaceModel(directory: fixtures + "/megatron-bert-tiny")
+        let bare = try Self.variant("megatron-bert-tiny", config: { $0["architectures"] = ["MegatronBertModel"] }, rename: { name in
+            name.hasPrefix("bert.") ? String(name.dropFirst("bert.".count)) : nil
+        })
+        let masked = try Self.variant("megatron-bert-tiny", config: { $0["architectures"] = ["MegatronBertForMaskedLM"] }, rename: { name in
+            name.contains("pooler") || name.contains("seq_relationship") ? nil : name
+        })
+        defer { for d in [bare, masked] { try? FileManager.default.removeItem(atPath: d) } }
+        let model = try HuggingFaceModel(directory: bare), maskedLM = try HuggingFaceModel(directory: masked)
+        #expect(model.architecture == "MegatronBertModel" && !model.description.postLayerNorm)
+        #expect(model.absent == ["binary_head.bias", "binary_head.weight", "lm_head.bias", "lm_head.dense.bias",
+                                 "lm_head.dense.weight", "lm_head.layernorm.bias", "lm_head.layernorm.weight"])
+        #expect(maskedLM.absent == ["binary_head.bias", "binary_head.weight", "pooler.dense.bias", "pooler.dense.weight"])
+        #expect(try Self.sameTensors(full, model, names: Array(model.sources.keys)))
+        #expect(try Self.sameTensors(full, maskedLM, names: Array(maskedLM.sources.keys)))
     }
 
     /// A GPT-2 file whose output layer differs from its embedding is untied: refused.

@@ -76,6 +76,22 @@ struct HuggingFaceImportTests {
         for (name, d) in differences { #expect(d <= 1e-5, "\(name) at tp \(tp): \(d)") }
     }
 
+    /// transformers' pre-LN MegatronBertForPreTraining, from the directory its save_pretrained
+    /// wrote: a pre-LN BERT of ours with its logits and losses.
+    @Test(arguments: [1, 2, 4])
+    func megatronBertLogitsAndLosses(tp: Int) throws {
+        let checkpoint = NSTemporaryDirectory() + "megatron-bert-tiny-\(UUID().uuidString).h5"
+        defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        let s = try HuggingFaceImport.run(from: "\(ImportFixtures.directory)/megatron-bert-tiny", to: checkpoint)
+        #expect(s.architecture == "MegatronBertForPreTraining" && !s.imported.config.model.postLayerNorm)
+        for (name, d) in try Self.bert(Double.self, tp: tp, checkpoint: checkpoint, reference: "megatron/bert-tiny") {
+            #expect(d <= 1e-12, "\(name) at tp \(tp) in Double: \(d)")
+        }
+        for (name, d) in try Self.bert(Float.self, tp: tp, checkpoint: checkpoint, reference: "megatron/bert-tiny") {
+            #expect(d <= 1e-5, "\(name) at tp \(tp) in Float: \(d)")
+        }
+    }
+
     /// WikiText-style perplexity over stride windows and LAMBADA decisions, through the tasks'
     /// own evaluation, at tp × dp layouts with the padded rows on the last shards.
     @Test(arguments: [(1, 1), (2, 1), (4, 1), (2, 2)])

@@ -16,7 +16,9 @@ How to run it by hand (CPU only, no model download):
 The committed `export-check.jsonl` holds that check's output for `megatron export hf` of the
 imported fixtures (`megatron import hf --from Fixtures/gpt2-tiny --out A.h5`, `megatron export hf
 --checkpoint A.h5 --out DIR`, then `--check-export DIR gpt Fixtures/gpt2-tiny-reference.safetensors`;
-the same for bert-tiny with `bert`).
+the same for bert-tiny with `bert`, and for megatron_fixtures.py's pre-LN BERT, `megatron-bert-tiny`, with
+`megatron-bert` and Fixtures/megatron/bert-tiny-reference.safetensors). BERT's check compares the
+masked-LM and the sentence-order logits; every check fails when a key is missing or unexpected.
 
 Run it from the repository root. What it writes, from fixed seeds:
 - `gpt2-tiny/` (GPT2LMHeadModel) and `bert-tiny/` (BertForPreTraining): config.json and
@@ -49,7 +51,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 from safetensors.torch import load_file, save_file
-from transformers import BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel
+from transformers import BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel, MegatronBertForPreTraining
 
 from model_golden import perturb  # the same seeded non-trivial values as the model goldens
 
@@ -185,24 +187,30 @@ def dtypes():
     save_file(tensors, os.path.join(OUT, "dtypes.safetensors"), metadata=metadata())
 
 
+EXPORT_CLASSES = {"gpt": GPT2LMHeadModel, "bert": BertForPreTraining, "megatron-bert": MegatronBertForPreTraining}
+
+
 def check_export(directory, kind, reference_path):
-    """Loads our exported directory with from_pretrained, recomputes the reference's logits."""
+    """Loads our exported directory with from_pretrained (every weight from the file: no key
+    missing or unexpected), recomputes the reference's logits: GPT's, BERT's masked-LM and
+    sentence-order ones."""
     reference = load_file(reference_path)
-    if kind == "gpt":
-        model = GPT2LMHeadModel.from_pretrained(directory).double().eval()
-        with torch.no_grad():
-            logits = model(input_ids=reference["tokens"]).logits
-        expected = reference["logits"]
-    else:
-        model = BertForPreTraining.from_pretrained(directory).double().eval()
-        with torch.no_grad():
-            logits = model(input_ids=reference["tokens"], token_type_ids=reference["token_types"],
-                           attention_mask=reference["padding_mask"]).prediction_logits
-        expected = reference["mlm_logits"]
-    difference = ((logits - expected).abs().max() / expected.abs().max()).item()
-    print(json.dumps({"directory": directory, "class": type(model).__name__, "max_relative_difference": difference,
+    model, loading = EXPORT_CLASSES[kind].from_pretrained(directory, output_loading_info=True)
+    model = model.double().eval()
+    with torch.no_grad():
+        if kind == "gpt":
+            pairs = {"logits": (model(input_ids=reference["tokens"]).logits, reference["logits"])}
+        else:
+            out = model(input_ids=reference["tokens"], token_type_ids=reference["token_types"],
+                        attention_mask=reference["padding_mask"])
+            pairs = {"prediction_logits": (out.prediction_logits, reference["mlm_logits"]),
+                     "seq_relationship_logits": (out.seq_relationship_logits, reference["binary_logits"])}
+    difference = max(((ours - expected).abs().max() / expected.abs().max()).item() for ours, expected in pairs.values())
+    keys = sorted(loading["missing_keys"]) + sorted(loading["unexpected_keys"])
+    print(json.dumps({"directory": directory, "class": type(model).__name__, "compared": list(pairs),
+                      "max_relative_difference": difference, "missing_or_unexpected_keys": keys,
                       "transformers_version": transformers.__version__}))
-    return difference
+    return difference if not keys else math.inf
 
 
 def check_perplexity(directory, token_file, sequence, stride):

@@ -26,6 +26,9 @@ query/key/value by heads in the version's row order:
   split by rows with the embedding), `iter_0000030`, checkpoint_version 3.0, args, zip; with
   bert-tiny-reference.safetensors: checkpoint_fixtures.py's BERT inputs and what the float64
   model computes (the same keys as ../bert-tiny-reference.safetensors).
+- ../megatron-bert-tiny/: that BERT as transformers' save_pretrained writes it (config.json,
+  model.safetensors, float32), for `megatron import hf` of a "megatron-bert" directory and
+  `megatron export hf` of a pre-LN BERT; bert-tiny-reference.safetensors holds what it computes.
 - bert-tiny-v0/, -v1/, -v2/: the same BERT as each older version saved it, with the GPT fixtures'
   trackers, QKV orders and file formats: v0 as NVIDIA's released BERT 345M (`release`, no args, no
   version, legacy stream), v1 and v2 with args' `model_parallel_size`; all three under the
@@ -43,6 +46,7 @@ And the bad files the reader must refuse by name:
 """
 import argparse
 import collections
+import copy
 import os
 import shutil
 import zipfile
@@ -58,6 +62,7 @@ from model_golden import perturb
 
 OUT = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures", "megatron")
 SOURCE = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures", "gpt2-tiny")
+MEGATRON_BERT_HF = os.path.join("Tests", "CheckpointFormatsTests", "Fixtures", "megatron-bert-tiny")
 TP, PADDED = 2, 256
 
 
@@ -223,6 +228,7 @@ def bert():
     perturb(model, generator)
     sd = {k: v.detach().float().clone() for k, v in model.state_dict().items()}
     model.load_state_dict({k: v.double() for k, v in sd.items()})     # float32-exact weights, float64 arithmetic
+    copy.deepcopy(model).float().save_pretrained(MEGATRON_BERT_HF, safe_serialization=True)
     hidden, heads = config.hidden_size, config.num_attention_heads
     padding = 5.0 * torch.randn(PADDED - config.vocab_size, hidden, generator=generator)
     word = torch.cat([sd["bert.embeddings.word_embeddings.weight"], padding])

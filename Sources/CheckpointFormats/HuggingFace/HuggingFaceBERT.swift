@@ -8,6 +8,11 @@ enum HuggingFaceBERT {
 
     static func description(_ c: HuggingFaceConfig) throws -> TransformerDescription {
         try c.require("model_type", in: ["bert"], fallback: "bert", because: "this reader maps BERT's names")
+        return try encoder(c, postLayerNorm: true)
+    }
+
+    /// The config fields BERT and Megatron BERT share; only the layer-norm order differs.
+    static func encoder(_ c: HuggingFaceConfig, postLayerNorm: Bool) throws -> TransformerDescription {
         try c.require("position_embedding_type", in: ["absolute"], fallback: "absolute",
                       because: "only learned absolute positions are implemented")
         try c.require("is_decoder", is: false, fallback: false, because: "our BERT is a bidirectional encoder")
@@ -19,39 +24,54 @@ enum HuggingFaceBERT {
             heads: try c.positive("num_attention_heads"), ffnHidden: try c.ffnHidden("intermediate_size", hidden: hidden),
             maxPositions: try c.positive("max_position_embeddings"), vocabSize: try c.positive("vocab_size"),
             tokenTypes: try c.positive("type_vocab_size", fallback: 2), gelu: try c.gelu("hidden_act", fallback: "gelu"),
-            layerNormEpsilon: try c.double("layer_norm_eps", fallback: 1e-12), postLayerNorm: true)
+            layerNormEpsilon: try c.double("layer_norm_eps", fallback: 1e-12), postLayerNorm: postLayerNorm)
     }
 
     /// Ours → Hugging Face's, with `prefix` ("bert." in the pretraining and masked-LM classes,
     /// "" in BertModel's files); the heads only where the class has them.
     static func names(layers: Int, prefix p: String, architecture: String) -> [String: TensorSource] {
         let e = p + "embeddings."
+        var names = embeddingsAndHeads(prefix: p, architecture: architecture)
+        names["layers.0.input_layernorm.weight"] = .same(e + "LayerNorm.weight")
+        names["layers.0.input_layernorm.bias"] = .same(e + "LayerNorm.bias")
+        for i in 0..<layers {
+            let h = "\(p)encoder.layer.\(i)."
+            let after = i + 1 < layers ? "layers.\(i + 1).input_layernorm" : "final_layernorm"
+            addAttentionAndMLP(layer: i, from: h, to: &names)
+            for part in ["weight", "bias"] {
+                names["layers.\(i).post_attention_layernorm.\(part)"] = .same(h + "attention.output.LayerNorm.\(part)")
+                names["\(after).\(part)"] = .same(h + "output.LayerNorm.\(part)")
+            }
+        }
+        return names
+    }
+
+    /// Layer `i`'s linear layers, named alike in BERT and Megatron BERT (`h`: the layer's prefix).
+    static func addAttentionAndMLP(layer i: Int, from h: String, to names: inout [String: TensorSource]) {
+        for part in ["weight", "bias"] {
+            names["layers.\(i).attention.query_key_value.\(part)"] = .rows(["query", "key", "value"].map {
+                h + "attention.self.\($0).\(part)"
+            })
+            names["layers.\(i).attention.dense.\(part)"] = .same(h + "attention.output.dense.\(part)")
+            names["layers.\(i).mlp.dense_h_to_4h.\(part)"] = .same(h + "intermediate.dense.\(part)")
+            names["layers.\(i).mlp.dense_4h_to_h.\(part)"] = .same(h + "output.dense.\(part)")
+        }
+    }
+
+    /// The embeddings, pooler and heads, named alike in BERT and Megatron BERT; a …Model has no
+    /// masked-LM or binary head, a …ForMaskedLM no pooler or binary head.
+    static func embeddingsAndHeads(prefix p: String, architecture: String) -> [String: TensorSource] {
+        let e = p + "embeddings."
         var names: [String: TensorSource] = [
             "embedding.word_embeddings.weight": .same(e + "word_embeddings.weight"),
             "embedding.position_embeddings.weight": .same(e + "position_embeddings.weight"),
             "embedding.tokentype_embeddings.weight": .same(e + "token_type_embeddings.weight"),
-            "layers.0.input_layernorm.weight": .same(e + "LayerNorm.weight"),
-            "layers.0.input_layernorm.bias": .same(e + "LayerNorm.bias"),
         ]
-        for i in 0..<layers {
-            let h = "\(p)encoder.layer.\(i)."
-            let after = i + 1 < layers ? "layers.\(i + 1).input_layernorm" : "final_layernorm"
-            for part in ["weight", "bias"] {
-                names["layers.\(i).attention.query_key_value.\(part)"] = .rows(["query", "key", "value"].map {
-                    h + "attention.self.\($0).\(part)"
-                })
-                names["layers.\(i).attention.dense.\(part)"] = .same(h + "attention.output.dense.\(part)")
-                names["layers.\(i).post_attention_layernorm.\(part)"] = .same(h + "attention.output.LayerNorm.\(part)")
-                names["layers.\(i).mlp.dense_h_to_4h.\(part)"] = .same(h + "intermediate.dense.\(part)")
-                names["layers.\(i).mlp.dense_4h_to_h.\(part)"] = .same(h + "output.dense.\(part)")
-                names["\(after).\(part)"] = .same(h + "output.LayerNorm.\(part)")
-            }
-        }
-        if architecture != "BertForMaskedLM" {
+        if !architecture.hasSuffix("ForMaskedLM") {
             names["pooler.dense.weight"] = .same(p + "pooler.dense.weight")
             names["pooler.dense.bias"] = .same(p + "pooler.dense.bias")
         }
-        if architecture != "BertModel" {
+        if !architecture.hasSuffix("Model") {
             let c = "cls.predictions."
             names["lm_head.dense.weight"] = .same(c + "transform.dense.weight")
             names["lm_head.dense.bias"] = .same(c + "transform.dense.bias")
@@ -59,7 +79,7 @@ enum HuggingFaceBERT {
             names["lm_head.layernorm.bias"] = .same(c + "transform.LayerNorm.bias")
             names["lm_head.bias"] = .same(c + "bias")
         }
-        if architecture == "BertForPreTraining" {
+        if architecture.hasSuffix("ForPreTraining") {
             names["binary_head.weight"] = .same("cls.seq_relationship.weight")
             names["binary_head.bias"] = .same("cls.seq_relationship.bias")
         }

@@ -1,7 +1,7 @@
 import Foundation
 import TensorCore
 
-/// A Hugging Face model directory (`config.json` + safetensors) of a GPT-2 or a BERT class, read
+/// A Hugging Face model directory (`config.json` + safetensors) of a GPT-2, BERT or Megatron BERT class, read
 /// as our full logical tensors; and ours written back as one. Everything that can be checked is
 /// checked before a weight is converted: the class and every config field we cannot represent
 /// (refused by name), each tensor's dtype and shape against the config, tensors missing, and
@@ -19,23 +19,27 @@ public struct HuggingFaceModel: Sendable {
         let configPath = URL(fileURLWithPath: directory).appendingPathComponent("config.json").path
         let config = try HuggingFaceConfig(file: configPath)
         let modelType = try config.string("model_type", fallback: "")
-        let candidates = modelType == "bert" ? HuggingFaceBERT.architectures : HuggingFaceGPT2.architectures
-        guard ["gpt2", "bert"].contains(modelType) else {
-            throw config.fail("model_type", "\"\(modelType)\" is not supported; GPT-2 (\"gpt2\") and BERT (\"bert\") are")
-        }
-        architecture = try config.architecture(candidates)
-        weights = try SafetensorsCheckpoint(directory: directory)
         let ignored: (String) -> Bool
-        if modelType == "bert" {
-            description = try HuggingFaceBERT.description(config)
-            let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
-            sources = HuggingFaceBERT.names(layers: description.layers, prefix: prefix, architecture: architecture)
-            ignored = HuggingFaceBERT.isIgnored
-        } else {
+        switch modelType {
+        case "gpt2":
+            architecture = try config.architecture(HuggingFaceGPT2.architectures)
+            weights = try SafetensorsCheckpoint(directory: directory)
             description = try HuggingFaceGPT2.description(config)
             let prefix = weights.contains("transformer.wte.weight") ? "transformer." : ""
             sources = HuggingFaceGPT2.names(layers: description.layers, prefix: prefix)
             ignored = HuggingFaceGPT2.isIgnored
+        case "bert", "megatron-bert":
+            let megatron = modelType == "megatron-bert"
+            architecture = try config.architecture(megatron ? HuggingFaceMegatronBERT.architectures : HuggingFaceBERT.architectures)
+            weights = try SafetensorsCheckpoint(directory: directory)
+            description = try megatron ? HuggingFaceMegatronBERT.description(config) : HuggingFaceBERT.description(config)
+            let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+            sources = megatron
+                ? HuggingFaceMegatronBERT.names(layers: description.layers, prefix: prefix, architecture: architecture)
+                : HuggingFaceBERT.names(layers: description.layers, prefix: prefix, architecture: architecture)
+            ignored = HuggingFaceBERT.isIgnored
+        default:
+            throw config.fail("model_type", "\"\(modelType)\" is not supported; GPT-2 (\"gpt2\"), BERT (\"bert\") and Megatron BERT (\"megatron-bert\") are")
         }
         try checkHeads()
         try checkShapes()

@@ -7,7 +7,8 @@ import TensorParallel
 
 /// `megatron export hf`: one of our checkpoints as a Hugging Face directory (config.json,
 /// model.safetensors and the tokenizer's files) that transformers' `from_pretrained` loads: GPT
-/// as GPT2LMHeadModel, a post-LN BERT as BertForPreTraining. Importing the directory again gives
+/// as GPT2LMHeadModel, a post-LN BERT as BertForPreTraining, a pre-LN BERT (the default) as
+/// MegatronBertForPreTraining. Importing the directory again gives
 /// the same weights bit for bit (the padded vocabulary rows come back as zeros).
 public enum HuggingFaceExport {
     public struct Summary: Sendable {
@@ -35,10 +36,11 @@ public enum HuggingFaceExport {
         let file = try HDF5File(reading: path, remedy: "point at a checkpoint written by megatron train or megatron import")
         let double = try file.root.stringAttribute("scalar_type") == "Double"
         file.close()
+        let description = Self.description(config)
         if double {
-            try write(Double.self, path: path, config: config, to: directory)
+            try write(Double.self, path: path, config: config, description: description, to: directory)
         } else {
-            try write(Float.self, path: path, config: config, to: directory)
+            try write(Float.self, path: path, config: config, description: description, to: directory)
         }
         var copied: [String] = []
         if let tokenizerDirectory {
@@ -51,20 +53,23 @@ public enum HuggingFaceExport {
                 copied.append(theirs)
             }
         }
-        return Summary(checkpoint: path, architecture: HuggingFaceWriter.architecture(config.model.family == .gpt ? .gpt : .bert),
-                       tokenizerFiles: copied)
+        return Summary(checkpoint: path, architecture: HuggingFaceWriter.architecture(description), tokenizerFiles: copied)
     }
 
-    static func write<T: TensorScalar & HDF5Scalar>(_: T.Type, path: String, config: TrainingConfig, to directory: String) throws {
+    static func description(_ config: TrainingConfig) -> TransformerDescription {
         let m = config.model
-        let description = TransformerDescription(
+        return TransformerDescription(
             family: m.family == .gpt ? .gpt : .bert, layers: m.layers, hidden: m.hidden, heads: m.heads, ffnHidden: m.ffnHidden,
             maxPositions: m.maxPositions, vocabSize: m.vocabSize, tokenTypes: m.family == .gpt ? 0 : TrainingRun(config: config).bertConfig.tokenTypes,
             gelu: m.gelu, layerNormEpsilon: m.layerNormEpsilon, postLayerNorm: m.postLayerNorm)
+    }
+
+    static func write<T: TensorScalar & HDF5Scalar>(_: T.Type, path: String, config: TrainingConfig,
+                                                    description: TransformerDescription, to directory: String) throws {
         try SerialModel.withParameters(T.self, config: config) { parameters, grid in
             _ = try Checkpoint.readWeights(from: path, into: parameters, group: TensorParallelGroup(grid.tensorParallel))
             let byName = Dictionary(uniqueKeysWithValues: parameters.parameters.map { ($0.name, $0.value) })
-            try HuggingFaceWriter.write(description, source: path, to: directory) { name in
+            try HuggingFaceWriter.write(description, to: directory) { name in
                 guard let t = byName[name] else { throw CheckpointFormatError.missingTensor(file: path, tensor: "/model/" + name) }
                 return t
             }
