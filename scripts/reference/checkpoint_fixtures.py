@@ -16,8 +16,9 @@ How to run it by hand (CPU only, no model download):
 The committed `export-check.jsonl` holds that check's output for `megatron export hf` of the
 imported fixtures (`megatron import hf --from Fixtures/gpt2-tiny --out A.h5`, `megatron export hf
 --checkpoint A.h5 --out DIR`, then `--check-export DIR gpt Fixtures/gpt2-tiny-reference.safetensors`;
-the same for bert-tiny with `bert`, and for megatron_fixtures.py's pre-LN BERT, `megatron-bert-tiny`, with
-`megatron-bert` and Fixtures/megatron/bert-tiny-reference.safetensors). BERT's check compares the
+the same for bert-tiny with `bert`, and for megatron_fixtures.py's pre-LN BERT with `megatron-bert` and
+Fixtures/megatron/bert-tiny-reference.safetensors: `megatron-bert-tiny`, and `megatron import megatron
+--from Fixtures/megatron/bert-tiny-v3 --vocab-size 100` exported). BERT's check compares the
 masked-LM and the sentence-order logits; every check fails when a key is missing or unexpected.
 
 Run it from the repository root. What it writes, from fixed seeds:
