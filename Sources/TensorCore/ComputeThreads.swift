@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,30 +43,58 @@ public enum ComputeThreads {
 
 /// Splits `0..<count` into contiguous chunks run on up to `ComputeThreads.current` threads.
 /// Work below `grain` elements a chunk stays on the calling thread: dispatch costs microseconds.
-/// The chunk boundaries depend only on `count`, `grain` and the thread count, never on timing.
+/// The chunk boundaries depend only on `count`, `grain` and the thread count, never on timing;
+/// which thread runs a chunk does (`claimInOrder`), and no kernel's result depends on that.
 /// Kernels called inside a chunk run on that chunk's thread.
 @inlinable
 public func parallelChunks(_ count: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
     StepProfiler.measure(.kernels) { runChunks(count, grain: grain, body) }
 }
 
+/// Chunks a parallel loop gives each of its threads: enough that a thread slowed by another
+/// process on its core claims fewer of them while the others take the rest, few enough that a
+/// chunk stays far above the cost of claiming it.
+@usableFromInline let chunksPerThread = 4
+
 @inlinable
 func runChunks(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-    let threads = Swift.min(ComputeThreads.current, Swift.max(1, count / Swift.max(grain, 1)))
+    let largest = Swift.max(1, count / Swift.max(grain, 1))
+    let threads = Swift.min(ComputeThreads.current, largest)
     if threads <= 1 {
         body(0..<count)
         return
     }
-    let chunk = (count + threads - 1) / threads
+    let chunks = Swift.min(largest, threads * chunksPerThread)
     let counter = GEMMCounter.current
+    claimInOrder(chunks, threads: threads) { p in
+        ComputeThreads.alone { GEMMCounter.with(counter) { body((p * count / chunks)..<((p + 1) * count / chunks)) } }
+    }
+}
+
+/// Runs `body(0)`, …, `body(pieces - 1)` on `threads` threads (the caller and dispatch's
+/// workers), each taking the next unclaimed piece when it finishes one. A static split makes
+/// every thread wait for the one the scheduler served least; here a thread that shares its core
+/// with another process simply runs fewer pieces, and one that starts late may find none left.
+@usableFromInline
+func claimInOrder(_ pieces: Int, threads: Int, _ body: (Int) -> Void) {
+    let next = PieceCounter()
     withoutActuallyEscaping(body) { body in
         let work = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let lo = t * chunk
-            let hi = Swift.min(count, lo + chunk)
-            if lo < hi { ComputeThreads.alone { GEMMCounter.with(counter) { work.value(lo..<hi) } } }
+        DispatchQueue.concurrentPerform(iterations: Swift.min(threads, pieces)) { _ in
+            while true {
+                let p = next.claim()
+                guard p < pieces else { return }
+                work.value(p)
+            }
         }
     }
+}
+
+/// The next piece to claim, shared by the threads of one `claimInOrder`.
+final class PieceCounter: Sendable {
+    private let next = Atomic<Int>(0)
+
+    func claim() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Carries a value into concurrent work whose disjoint-range discipline the compiler cannot see.

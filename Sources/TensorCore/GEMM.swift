@@ -19,10 +19,10 @@ public enum GEMM {
                      "GEMM.matmul: output \(c.shape) for a \(m)×\(n) product")
         GEMMCounter.count(m: m, n: n, k: k)
         StepProfiler.measure(.gemm) {
-            T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
-                       alpha: alpha, a: a.pointer, lda: a.lastDimension,
-                       b: b.pointer, ldb: b.lastDimension,
-                       beta: beta, c: c.pointer, ldc: c.lastDimension)
+            product(transA: transA, transB: transB, m: m, n: n, k: k,
+                    alpha: alpha, a: a.pointer, lda: a.lastDimension,
+                    b: b.pointer, ldb: b.lastDimension,
+                    beta: beta, c: c.pointer, ldc: c.lastDimension, threads: productThreads)
         }
     }
 
@@ -37,8 +37,45 @@ public enum GEMM {
     ) {
         GEMMCounter.count(m: m, n: n, k: k)
         StepProfiler.measure(.gemm) {
+            product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: productThreads)
+        }
+    }
+
+    /// Threads a product may use: as many as OpenBLAS was given (one per rank when ranks share
+    /// the process, every core for a single rank, what `bench gemm` and `calibrate` ask for),
+    /// and no more than the calling thread's share of the cores.
+    @inlinable
+    static var productThreads: Int { Swift.min(ComputeThreads.current, BLASThreads.current) }
+
+    /// One product on `threads` threads: a large one as `GEMMPieces` blocks that the threads
+    /// claim in order, each on one OpenBLAS thread; others as one BLAS call.
+    @inlinable
+    static func product<T: TensorScalar>(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+        beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int
+    ) {
+        let pieces = GEMMPieces(m: m, n: n, k: k)
+        guard threads > 1 && pieces.count > 1 else {
             T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        BLASThreads.oneEach {
+            claimInOrder(pieces.count, threads: threads) { p in
+                let r = pieces.range(p)
+                if pieces.alongRows {
+                    // Rows of op(a): a's rows, or its columns when it is stored transposed.
+                    T.blasGEMM(transA: transA, transB: transB, m: r.count, n: n, k: k, alpha: alpha,
+                               a: a + (transA ? r.lowerBound : r.lowerBound * lda), lda: lda,
+                               b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * ldc, ldc: ldc)
+                } else {
+                    T.blasGEMM(transA: transA, transB: transB, m: m, n: r.count, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b + (transB ? r.lowerBound * ldb : r.lowerBound), ldb: ldb,
+                               beta: beta, c: c + r.lowerBound, ldc: ldc)
+                }
+            }
         }
     }
 

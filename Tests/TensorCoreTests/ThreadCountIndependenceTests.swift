@@ -1,5 +1,5 @@
 import Testing
-import TensorCore
+@testable import TensorCore
 
 /// Parameter gradients summed over rows have the same bits whatever the thread count: the in-process
 /// engine gives a rank a share of the cores, an MPI process another, and a checkpoint must not
@@ -34,5 +34,29 @@ import TensorCore
             return bits(dx) + bits(dGamma) + bits(dBeta)
         }
         #expect(results.allSatisfy { $0 == results[0] })
+    }
+
+    /// Products large enough to be cut into blocks (`GEMMPieces`): by rows when c is taller, by
+    /// columns when wider, for every layout of the operands.
+    @Test(arguments: [(600, 300, 100), (100, 700, 200)], [(false, false), (false, true), (true, false), (true, true)])
+    func splitProductBitsIndependentOfThreads(shape: (Int, Int, Int), layout: (Bool, Bool)) {
+        let (m, n, k) = shape, (transA, transB) = layout
+        #expect(GEMMPieces(m: m, n: n, k: k).count > 1 && GEMMPieces(m: m, n: n, k: k).alongRows == (m >= n))
+        let a: Tensor<Double> = filled(transA ? [k, m] : [m, k], seed: 6)
+        let b: Tensor<Double> = filled(transB ? [n, k] : [k, n], seed: 7)
+        let c0: Tensor<Double> = filled([m, n], seed: 8)
+        let expected = naiveProduct(a, b, transA: transA, transB: transB)
+        let results = [2, 3, 7].map { threads in
+            let c = c0.converted(to: Float.self), af = a.converted(to: Float.self), bf = b.converted(to: Float.self)
+            GEMM.product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2,
+                         a: af.pointer, lda: af.lastDimension, b: bf.pointer, ldb: bf.lastDimension,
+                         beta: 1, c: c.pointer, ldc: n, threads: threads)
+            return c
+        }
+        #expect(results.allSatisfy { bits($0) == bits(results[0]) })
+        for i in 0..<(m * n) {
+            let want = c0.pointer[i] + 2 * expected[i]
+            #expect(abs(Double(results[0].pointer[i]) - want) <= 1e-4 * max(1, abs(want)))
+        }
     }
 }

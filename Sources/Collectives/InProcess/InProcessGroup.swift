@@ -9,7 +9,8 @@ import TensorCore
 /// core of its own, then sleeps on the condition until the last arrival's broadcast. It never
 /// yields the processor in a loop: beside other work each `sched_yield` can hand a whole time
 /// slice to another process, and with more ranks than cores a spinning rank only delays the
-/// peer it waits for.
+/// peer it waits for. When the ranks outnumber the cores, a waiting rank also gives back its
+/// core token (`CoreTokens`) and takes one again before it returns.
 final class InProcessGroup: @unchecked Sendable {
     /// One rank's posting: its call and the buffers its peers read or write during the collective.
     struct Posting {
@@ -82,6 +83,9 @@ final class InProcessGroup: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == entered && StepProfiler.now() < until {}
             lock.lock()
         }
+        let worldRank = label.worldRanks[rank]
+        fabric.releaseTokenLocked(rank: worldRank)
+        defer { fabric.acquireTokenLocked(rank: worldRank) }
         while generation.load(ordering: .relaxed) == entered {
             if !departing, let failure = fabric.failure { throw failure }
             if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {

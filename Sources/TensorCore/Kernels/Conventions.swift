@@ -1,5 +1,3 @@
-import Dispatch
-
 // How the kernels in this folder are written.
 //
 // Each kernel is an enum with a `forward` and a `backward` side by side; arguments come outputs
@@ -190,15 +188,8 @@ func runPartialSums<T: TensorScalar>(
     if threads <= 1 {
         for p in 0..<parts { body((p * count / parts)..<((p + 1) * count / parts), scratch + p * width) }
     } else {
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable((body, scratch))
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                ComputeThreads.alone {
-                    for p in stride(from: t, to: parts, by: threads) {
-                        work.value.0((p * count / parts)..<((p + 1) * count / parts), work.value.1 + p * width)
-                    }
-                }
-            }
+        claimInOrder(parts, threads: threads) { p in
+            ComputeThreads.alone { body((p * count / parts)..<((p + 1) * count / parts), scratch + p * width) }
         }
     }
     for p in 0..<parts { combine(scratch + p * width) }
