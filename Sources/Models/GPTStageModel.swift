@@ -14,10 +14,10 @@ import TensorParallel
 /// buffers whose parameters point at the one parameter set, so 1F1B keeps up to
 /// `stage.activationSets` micro-batches' activations alive while the gradients add up in one place.
 public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
+    public typealias Batch = GPTInput
     public let config: GPTConfig
     public let stage: PipelineStage
     public let tensorParallel: TensorParallelGroup
-    /// This rank's pipeline: one rank per stage, by stage.
     public let pipeline: any Communicator
     public let parameters: ParameterSet<T>
     private let slots: [Slot]
@@ -44,8 +44,8 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
             encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
                                          recomputeActivations: recompute,
                                          layerRange: stage.layers(of: config.layers), withFinalLayerNorm: stage.isLast)
-            let words = !stage.isLast ? nil : embedding?.wordEmbeddings ?? VocabParallelEmbedding(
-                name: "embedding.word_embeddings", paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
+            let words = LanguageModelEmbedding.tiedWordEmbeddings(
+                stage: stage, embedding: embedding, paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
                 initStd: config.initStd, initializer: initializer, group: group)
             wordEmbeddings = words
             logits = words.map { VocabParallelLogits(embedding: $0, biasName: nil, initializer: initializer, group: group) }
@@ -80,17 +80,11 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
 
     public func boundaryShape(context: StepContext) -> [Int] { [context.tokens, config.hidden] }
 
-    public var tiedEmbeddingGradient: Tensor<T>? {
-        guard stage.count > 1 else { return nil }
-        return (slots[0].embedding?.wordEmbeddings ?? slots[0].wordEmbeddings)?.weight.gradient
+    public var tiedWordEmbeddings: VocabParallelEmbedding<T>? {
+        slots[0].embedding?.wordEmbeddings ?? slots[0].wordEmbeddings
     }
 
     public var lossParts: [String] { ["lm"] }
-
-    public var parametersCountedElsewhere: Set<String> {
-        guard !stage.isFirst, let words = slots[0].wordEmbeddings else { return [] }
-        return [words.weight.name]
-    }
 
     // first stage: tokens [b·s]; others: received [b·s, h] → [b·s, h] to send, or the loss on the last stage.
     @_specialize(where T == Float)
@@ -130,36 +124,5 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         guard let embedding = slot.embedding else { return dx }
         embedding.backward(dx)
         return nil
-    }
-
-    /// One micro-batch through the pipeline and back (no overlap): what the trainer's 1F1B
-    /// schedule does with one micro-batch. Returns the loss on every stage.
-    public func forwardBackward(_ input: GPTInput, context: StepContext, lossScale: Double) throws -> LossReport {
-        let report = try forwardThroughPipeline(input, context: context)
-        let received = stage.isLast ? nil : Tensor<T>(zeros: boundaryShape(context: context))
-        if let received { try pipeline.recv(received, from: stage.index + 1) }
-        if let dx = try backwardStage(outputGradient: received, slot: 0, lossScale: lossScale) {
-            try pipeline.send(dx, to: stage.index - 1)
-        }
-        return report
-    }
-
-    public func loss(_ input: GPTInput, context: StepContext) throws -> LossReport {
-        try forwardThroughPipeline(input, context: context)
-    }
-
-    /// Forward of one micro-batch through every stage in slot 0; the last stage's loss, summed
-    /// over the pipeline (the other stages add zero), so every stage returns it.
-    private func forwardThroughPipeline(_ input: GPTInput, context: StepContext) throws -> LossReport {
-        let received = stage.isFirst ? nil : Tensor<T>(zeros: boundaryShape(context: context))
-        if let received { try pipeline.recv(received, from: stage.index - 1) }
-        var total = 0.0
-        switch try forwardStage(input, received: received, slot: 0, context: context) {
-        case .activation(let h): try pipeline.send(h, to: stage.index + 1)
-        case .loss(let report): total = report.total
-        }
-        let sum = Tensor<Double>(shape: [1], values: [total])
-        if stage.count > 1 { try pipeline.allReduce(sum) }
-        return LossReport(total: sum.pointer[0], parts: ["lm": sum.pointer[0]])
     }
 }
