@@ -43,17 +43,15 @@ public final class BERTStageModel<T: TensorScalar>: PipelineStageModel {
 
     public init(config: BERTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup,
                 pipeline: any Communicator, recomputeActivations: Bool = false) {
-        precondition(pipeline.size == stage.count && pipeline.rank == stage.index,
-                     "BERTStageModel: stage \(stage.index) of \(stage.count) on pipeline rank \(pipeline.rank) of \(pipeline.size)")
         self.config = config
         self.stage = stage
         tensorParallel = group
         self.pipeline = pipeline
-        slots = (0..<stage.activationSets).map { _ in
+        let made = stage.sharedSlots(model: "BERTStageModel", pipeline: pipeline, parameters: \Slot.parameters) {
             Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations)
         }
-        parameters = ParameterSet(slots[0].parameters)
-        for slot in slots.dropFirst() { parameters.share(with: slot.parameters) }
+        slots = made.slots
+        parameters = made.parameters
     }
 
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }

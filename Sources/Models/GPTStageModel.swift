@@ -63,17 +63,15 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
 
     public init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup,
                 pipeline: any Communicator, recomputeActivations: Bool = false) {
-        precondition(pipeline.size == stage.count && pipeline.rank == stage.index,
-                     "GPTStageModel: stage \(stage.index) of \(stage.count) on pipeline rank \(pipeline.rank) of \(pipeline.size)")
         self.config = config
         self.stage = stage
         tensorParallel = group
         self.pipeline = pipeline
-        slots = (0..<stage.activationSets).map { _ in
+        let made = stage.sharedSlots(model: "GPTStageModel", pipeline: pipeline, parameters: \Slot.parameters) {
             Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations)
         }
-        parameters = ParameterSet(slots[0].parameters)
-        for slot in slots.dropFirst() { parameters.share(with: slot.parameters) }
+        slots = made.slots
+        parameters = made.parameters
     }
 
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }

@@ -31,6 +31,20 @@ public struct PipelineStage: Sendable, Equatable {
     /// Micro-batches whose activations the 1F1B schedule keeps alive at once on this stage:
     /// the warm-up's count − index − 1 forwards plus the steady state's one.
     public var activationSets: Int { count - index }
+
+    /// A stage model's slots, one per micro-batch it holds at once (`activationSets`), made by
+    /// `make`, and the one parameter set they share: the first slot's, the others' parameters
+    /// pointing at its values and gradients. `pipeline` must be this stage's.
+    func sharedSlots<T: TensorScalar, Slot>(model: String, pipeline: any Communicator,
+                                            parameters: (Slot) -> [Parameter<T>], make: () -> Slot)
+        -> (slots: [Slot], parameters: ParameterSet<T>) {
+        precondition(pipeline.size == count && pipeline.rank == index,
+                     "\(model): stage \(index) of \(count) on pipeline rank \(pipeline.rank) of \(pipeline.size)")
+        let slots = (0..<activationSets).map { _ in make() }
+        let set = ParameterSet(parameters(slots[0]))
+        for slot in slots.dropFirst() { set.share(with: parameters(slot)) }
+        return (slots, set)
+    }
 }
 
 /// What a stage's forward of one micro-batch produced: the activation for the next stage, or

@@ -75,6 +75,7 @@ public struct LossCurveEquivalence: Sendable {
                                             globalBatchSize: globalBatch, microBatchSize: microBatch, layers: layers))
         let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
+        let stage = PipelineStage(index: grid.pipelineParallelRank, count: pp)
         switch family {
         case .gpt:
             let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
@@ -83,9 +84,7 @@ public struct LossCurveEquivalence: Sendable {
                 GPTInput(tokens: self.tokens(first, count, stream: 1), labels: self.tokens(first, count, stream: 2))
             }
             if pp > 1 {
-                let model = GPTStageModel<Float>(config: config,
-                                                 stage: PipelineStage(index: grid.pipelineParallelRank, count: pp),
-                                                 seed: seed, group: group, pipeline: grid.pipeline,
+                let model = GPTStageModel<Float>(config: config, stage: stage, seed: seed, group: group, pipeline: grid.pipeline,
                                                  recomputeActivations: recomputeActivations)
                 return try train(model, grid: grid, input: input)
             }
@@ -95,9 +94,7 @@ public struct LossCurveEquivalence: Sendable {
             let config = BERTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
                                     vocabSize: vocab, paddedVocabSize: paddedVocab, postLayerNorm: postLayerNorm)
             if pp > 1 {
-                let model = BERTStageModel<Float>(config: config,
-                                                  stage: PipelineStage(index: grid.pipelineParallelRank, count: pp),
-                                                  seed: seed, group: group, pipeline: grid.pipeline,
+                let model = BERTStageModel<Float>(config: config, stage: stage, seed: seed, group: group, pipeline: grid.pipeline,
                                                   recomputeActivations: recomputeActivations)
                 return try train(model, grid: grid, input: bertInput)
             }

@@ -95,6 +95,7 @@ public struct TrainingRun: Sendable {
             if let warning = placement.warning { log(warning) }
         }
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: t.sequenceParallel)
+        let stage = PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel)
         switch config.model.family {
         case .gpt:
             let file = try dataFile(.gptDocuments)
@@ -105,9 +106,7 @@ public struct TrainingRun: Sendable {
                     .map { GPTInput(tokens: $0.tokens, labels: $0.labels) }
             }
             if t.pipelineParallel > 1 {
-                let model = GPTStageModel<Float>(config: gptConfig,
-                                                 stage: PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel),
-                                                 seed: t.seed, group: group, pipeline: grid.pipeline,
+                let model = GPTStageModel<Float>(config: gptConfig, stage: stage, seed: t.seed, group: group, pipeline: grid.pipeline,
                                                  recomputeActivations: t.recomputeActivations)
                 return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
             }
@@ -149,9 +148,7 @@ public struct TrainingRun: Sendable {
                                      binaryLabels: $0.sentenceOrderLabels) }
             }
             if t.pipelineParallel > 1 {
-                let model = BERTStageModel<Float>(config: bertConfig,
-                                                  stage: PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel),
-                                                  seed: t.seed, group: group, pipeline: grid.pipeline,
+                let model = BERTStageModel<Float>(config: bertConfig, stage: stage, seed: t.seed, group: group, pipeline: grid.pipeline,
                                                   recomputeActivations: t.recomputeActivations)
                 return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
             }
