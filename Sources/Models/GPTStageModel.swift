@@ -21,6 +21,7 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
     public let pipeline: any Communicator
     public let parameters: ParameterSet<T>
     private let slots: [Slot]
+    private var receivedActivation = Reusable<T>(), scoredLosses = Reusable<T>(), scoredLogits = Reusable<T>()
 
     /// The layers of one micro-batch in flight and what its backward needs.
     final class Slot {
@@ -31,9 +32,10 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         let crossEntropy: VocabParallelCrossEntropy<T>?
         var lossMask: [Float]?
         var tokens = 0
-        var lossGradient = Reusable<T>()
+        var lossGradient = Reusable<T>(), scoredHidden = Reusable<T>()
 
-        init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup, recompute: Bool) {
+        init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup, recompute: Bool,
+             forwardOnly: Bool) {
             let initializer = ParameterInitializer(seed: seed)
             embedding = stage.isFirst
                 ? LanguageModelEmbedding(paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
@@ -42,7 +44,7 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
                                          initializer: initializer, group: group)
                 : nil
             encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
-                                         recomputeActivations: recompute,
+                                         recomputeActivations: recompute, forwardOnly: forwardOnly,
                                          layerRange: stage.layers(of: config.layers), withFinalLayerNorm: stage.isLast)
             let words = LanguageModelEmbedding.tiedWordEmbeddings(
                 stage: stage, embedding: embedding, paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
@@ -61,14 +63,16 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         }
     }
 
+    /// `forwardOnly`: an evaluation stage that keeps nothing for a backward (as GPTModel's).
     public init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup,
-                pipeline: any Communicator, recomputeActivations: Bool = false) {
+                pipeline: any Communicator, recomputeActivations: Bool = false, forwardOnly: Bool = false) {
         self.config = config
         self.stage = stage
         tensorParallel = group
         self.pipeline = pipeline
         let made = stage.sharedSlots(model: "GPTStageModel", pipeline: pipeline, parameters: \Slot.parameters) {
-            Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations)
+            Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations,
+                 forwardOnly: forwardOnly)
         }
         slots = made.slots
         parameters = made.parameters
@@ -89,14 +93,7 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
     public func forwardStage(_ input: GPTInput, received: Tensor<T>?, slot index: Int, context: StepContext) throws
         -> StageOutput<T> {
         let slot = slots[index]
-        let x: Tensor<T>
-        if let embedding = slot.embedding {
-            x = try embedding.forward(tokens: input.tokens, tokenTypes: nil, context: context)
-        } else {
-            guard let received else { preconditionFailure("GPTStageModel: stage \(stage.index) needs the previous stage's output") }
-            x = received
-        }
-        let h = try slot.encoder.forward(x, context: context)
+        let h = try hidden(input, received: received, slot: slot, context: context)
         guard let logits = slot.logits, let crossEntropy = slot.crossEntropy else { return .activation(h) }
         let losses = try crossEntropy.forward(logits: logits.forward(h), targets: input.labels)
         slot.lossMask = input.lossMask
@@ -122,5 +119,45 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         guard let embedding = slot.embedding else { return dx }
         embedding.backward(dx)
         return nil
+    }
+
+    // first stage: tokens [b·s]; others: received [b·s, h] → the stage's layers' output [b·s, h]
+    private func hidden(_ input: GPTInput, received: Tensor<T>?, slot: Slot, context: StepContext) throws -> Tensor<T> {
+        if let embedding = slot.embedding {
+            return try slot.encoder.forward(embedding.forward(tokens: input.tokens, tokenTypes: nil, context: context),
+                                            context: context)
+        }
+        guard let received else { preconditionFailure("GPTStageModel: stage \(stage.index) needs the previous stage's output") }
+        return try slot.encoder.forward(received, context: context)
+    }
+}
+
+extension GPTStageModel: ScoringLanguageModel {
+    /// Evaluation's forward through the pipeline in slot 0 (`GPTModel.scoredForward`): the last
+    /// stage runs the output layer on `rows` and broadcasts the losses [R] and its logits
+    /// [R, V/t] over the pipeline, so every stage returns them.
+    @_specialize(where T == Float)
+    public func scoredForward(_ input: GPTInput, rows: [Int], context: StepContext) throws
+        -> (losses: Tensor<T>, logits: Tensor<T>) {
+        let slot = slots[0]
+        let x = stage.isFirst ? nil : receivedActivation(boundaryShape(context: context))
+        if let x { try pipeline.recv(x, from: stage.index - 1) }
+        let h = try hidden(input, received: x, slot: slot, context: context)
+        let losses = scoredLosses([rows.count])
+        let logits = scoredLogits([rows.count, config.paddedVocabSize / tensorParallel.size])
+        if let output = slot.logits, let crossEntropy = slot.crossEntropy {
+            let scored = slot.scoredHidden([rows.count, config.hidden])
+            scored.gatherRows(rows, of: h)
+            let z = output.forward(scored)
+            losses.assign(try crossEntropy.forward(logits: z, targets: rows.map { input.labels[$0] }))
+            logits.assign(z)
+        } else {
+            try pipeline.send(h, to: stage.index + 1)
+        }
+        if stage.count > 1 {
+            try pipeline.broadcast(losses, root: stage.count - 1)
+            try pipeline.broadcast(logits, root: stage.count - 1)
+        }
+        return (losses, logits)
     }
 }
