@@ -28,6 +28,12 @@ for n in 2 4 8 16 32; do
     done
 done
 
+# BERT's pipeline stages (post-LN, pp 2 beside tp 2 with sequence parallelism and beside dp 2)
+# give the serial curve under mpirun too.
+echo "test-mpi: mpirun -np 4 megatron verify model --backend mpi --model bert --post-layernorm --pp 2 --sequence-parallel"
+timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" verify model --backend mpi --model bert --post-layernorm \
+    --tp 1 2 --pp 2 --dp 1 2 --sequence-parallel | grep -E ' ok$| FAILED$|no --tp'
+
 # eval and finetune under mpirun give the metrics the in-process engine gives, on the smoke
 # run's checkpoints (made in a scratch folder, 2 s).
 scratch="$(mktemp -d)"
@@ -37,7 +43,7 @@ cd "$scratch"
 "$megatron" run smoke > smoke.log 2>&1 || { tail -30 smoke.log; exit 1; }
 metrics() { tail -n 1 | sed -n -e 's/.*"metrics":\({[^}]*}\).*/\1/p'; }
 wikitext=(eval --checkpoint checkpoints/smoke/gpt --task wikitext103 --data data/smoke/tiny-gpt2-test.h5 --json)
-for layout in "--tp 2 --dp 1" "--tp 1 --dp 2"; do
+for layout in "--tp 2 --dp 1" "--tp 1 --dp 2" "--tp 1 --pp 2 --dp 1"; do
     echo "test-mpi: mpirun -np 2 megatron eval --task wikitext103 $layout --backend mpi"
     expected=$("$megatron" "${wikitext[@]}" $layout | metrics)
     got=$(timeout 300 mpirun "${mpi_flags[@]}" -np 2 "$megatron" "${wikitext[@]}" $layout --backend mpi | metrics)

@@ -6,7 +6,7 @@ import Tasks
 import TensorParallel
 import Training
 
-/// Evaluates one checkpoint on the paper's tasks at any tp × dp. The model comes from the
+/// Evaluates one checkpoint on the paper's tasks at any tp × dp, and GPT's also in pipeline stages (pp). The model comes from the
 /// checkpoint alone: its recorded config and padded vocabulary (fixed, so every layout builds
 /// the same model). Everything that can be checked — the checkpoint, the layout, each task against the model's family, each data file's
 /// kind and vocabulary — is checked before any rank starts. `megatron eval`, `megatron finetune
@@ -14,7 +14,8 @@ import Training
 public struct CheckpointEvaluation: Sendable {
     /// The checkpoint file.
     public let checkpoint: String
-    /// The recorded config at the asked layout (tp, dp; global batch = micro batch · dp).
+    /// The recorded config at the asked layout (tp, pp, dp; global batch = micro batch · dp · pp,
+    /// one micro-batch per stage, so the layout check asks of pp only that it divides the layers).
     public let config: TrainingConfig
     /// The vocabulary the checkpoint records (nil in older checkpoints): every data file must match it.
     public let vocabulary: CheckpointVocabulary?
@@ -22,7 +23,8 @@ public struct CheckpointEvaluation: Sendable {
     public let acceptVocabularyMismatch: Bool
 
     /// `path` is a checkpoint file or a directory of them (its newest is taken).
-    public init(checkpoint path: String, tensorParallel: Int, dataParallel: Int, acceptVocabularyMismatch: Bool = false) throws {
+    public init(checkpoint path: String, tensorParallel: Int, dataParallel: Int, pipelineParallel: Int = 1,
+                acceptVocabularyMismatch: Bool = false) throws {
         checkpoint = try Self.resolve(path)
         let contents = try Checkpoint.contents(of: checkpoint)
         vocabulary = contents.model.vocabulary
@@ -31,11 +33,15 @@ public struct CheckpointEvaluation: Sendable {
         config.model.paddedVocabSize = contents.model.paddedVocabSize
         config.training.tensorParallel = tensorParallel
         config.training.dataParallel = dataParallel
-        config.training.globalBatch = config.training.microBatch * dataParallel
-        let problems = config.parallelProblems(worldSize: tensorParallel * dataParallel)
+        config.training.pipelineParallel = pipelineParallel
+        config.training.globalBatch = config.training.microBatch * dataParallel * pipelineParallel
+        var problems = config.parallelProblems(worldSize: tensorParallel * pipelineParallel * dataParallel).map(\.description)
+        if pipelineParallel > 1 && config.model.family != .gpt {
+            problems.append("training.pp: \(pipelineParallel); evaluation runs GPT in pipeline stages, BERT's multiple-choice model at pp = 1")
+        }
         guard problems.isEmpty else {
             throw EvaluationError.layout(checkpoint: checkpoint, tensorParallel: tensorParallel, dataParallel: dataParallel,
-                                         problems: problems.map(\.description))
+                                         problems: problems)
         }
         self.config = config
     }
@@ -98,7 +104,7 @@ public struct CheckpointEvaluation: Sendable {
         }
     }
 
-    /// Runs every evaluation on a world of tp × dp ranks (threads of this process, or the
+    /// Runs every evaluation on a world of tp × pp × dp ranks (threads of this process, or the
     /// processes of an MPI job); rank 0 reports progress to `log`. Every rank ends with the same
     /// metrics; this process's are returned.
     /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.{accuracy, last_word_ppl}`,
@@ -110,7 +116,8 @@ public struct CheckpointEvaluation: Sendable {
         let printing = try engine.hostsWorldRankZero()
         let tasks = try load(evaluations) { if printing { log($0) } }
         let t = config.training
-        let results = try engine.run(worldSize: t.tensorParallel * t.dataParallel, timeout: 24 * 3600) { world in
+        let results = try engine.run(worldSize: t.tensorParallel * t.pipelineParallel * t.dataParallel,
+                                     timeout: 24 * 3600) { world in
             try self.evaluate(tasks, world: world, log: log)
         }
         return results[0]
@@ -120,17 +127,26 @@ public struct CheckpointEvaluation: Sendable {
     func evaluate(_ tasks: [LoadedTask], world: any Communicator,
                   log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
         let t = config.training
-        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel)
+        let grid = try ProcessGrid(world: world, tensorParallel: t.tensorParallel, dataParallel: t.dataParallel,
+                                   pipelineParallel: t.pipelineParallel)
         let group = TensorParallelGroup(grid.tensorParallel)
         let throttle = ProgressThrottle()
         let progress: EvaluationProgressHandler? = world.rank == 0 ? throttle.handler { log($0.line) } : nil
         let setup = TrainingRun(config: config)
         let sequence = config.model.sequenceLength
         var metrics: [String: Double] = [:]
-        var gpt: GPTModel<Float>?
+        var gpt: (any ScoringLanguageModel)?
         var multipleChoice: BERTMultipleChoiceModel<Float>?
-        func gptModel(_ task: EvaluationTask) throws -> GPTModel<Float> {
+        func gptModel(_ task: EvaluationTask) throws -> any ScoringLanguageModel {
             if let gpt { return gpt }
+            if t.pipelineParallel > 1 {
+                let stage = PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel)
+                let model = GPTStageModel<Float>(config: setup.gptConfig, stage: stage, seed: t.seed, group: group,
+                                                 pipeline: grid.pipeline, forwardOnly: true)
+                try loadWeights(model.parameters, group: group, task: task)
+                gpt = model
+                return model
+            }
             let model = GPTModel<Float>(config: setup.gptConfig, seed: t.seed, group: group, forwardOnly: true)
             try loadWeights(model.parameters, group: group, task: task)
             gpt = model

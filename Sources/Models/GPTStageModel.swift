@@ -14,13 +14,14 @@ import TensorParallel
 /// buffers whose parameters point at the one parameter set, so 1F1B keeps up to
 /// `stage.activationSets` micro-batches' activations alive while the gradients add up in one place.
 public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
+    public typealias Batch = GPTInput
     public let config: GPTConfig
     public let stage: PipelineStage
     public let tensorParallel: TensorParallelGroup
-    /// This rank's pipeline: one rank per stage, by stage.
     public let pipeline: any Communicator
     public let parameters: ParameterSet<T>
     private let slots: [Slot]
+    private var receivedActivation = Reusable<T>(), scoredLosses = Reusable<T>(), scoredLogits = Reusable<T>()
 
     /// The layers of one micro-batch in flight and what its backward needs.
     final class Slot {
@@ -31,9 +32,10 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         let crossEntropy: VocabParallelCrossEntropy<T>?
         var lossMask: [Float]?
         var tokens = 0
-        var lossGradient = Reusable<T>()
+        var lossGradient = Reusable<T>(), scoredHidden = Reusable<T>()
 
-        init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup, recompute: Bool) {
+        init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup, recompute: Bool,
+             forwardOnly: Bool) {
             let initializer = ParameterInitializer(seed: seed)
             embedding = stage.isFirst
                 ? LanguageModelEmbedding(paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
@@ -42,10 +44,10 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
                                          initializer: initializer, group: group)
                 : nil
             encoder = TransformerEncoder(config: config.transformer, initializer: initializer, group: group,
-                                         recomputeActivations: recompute,
+                                         recomputeActivations: recompute, forwardOnly: forwardOnly,
                                          layerRange: stage.layers(of: config.layers), withFinalLayerNorm: stage.isLast)
-            let words = !stage.isLast ? nil : embedding?.wordEmbeddings ?? VocabParallelEmbedding(
-                name: "embedding.word_embeddings", paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
+            let words = LanguageModelEmbedding.tiedWordEmbeddings(
+                stage: stage, embedding: embedding, paddedVocabSize: config.paddedVocabSize, hidden: config.hidden,
                 initStd: config.initStd, initializer: initializer, group: group)
             wordEmbeddings = words
             logits = words.map { VocabParallelLogits(embedding: $0, biasName: nil, initializer: initializer, group: group) }
@@ -61,50 +63,37 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         }
     }
 
+    /// `forwardOnly`: an evaluation stage that keeps nothing for a backward (as GPTModel's).
     public init(config: GPTConfig, stage: PipelineStage, seed: UInt64, group: TensorParallelGroup,
-                pipeline: any Communicator, recomputeActivations: Bool = false) {
-        precondition(pipeline.size == stage.count && pipeline.rank == stage.index,
-                     "GPTStageModel: stage \(stage.index) of \(stage.count) on pipeline rank \(pipeline.rank) of \(pipeline.size)")
+                pipeline: any Communicator, recomputeActivations: Bool = false, forwardOnly: Bool = false) {
         self.config = config
         self.stage = stage
         tensorParallel = group
         self.pipeline = pipeline
-        slots = (0..<stage.activationSets).map { _ in
-            Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations)
+        let made = stage.sharedSlots(model: "GPTStageModel", pipeline: pipeline, parameters: \Slot.parameters) {
+            Slot(config: config, stage: stage, seed: seed, group: group, recompute: recomputeActivations,
+                 forwardOnly: forwardOnly)
         }
-        parameters = ParameterSet(slots[0].parameters)
-        for slot in slots.dropFirst() { parameters.share(with: slot.parameters) }
+        slots = made.slots
+        parameters = made.parameters
     }
 
     public func trainingFLOPs(sequenceLength length: Int) -> Double { config.trainingFLOPs(sequence: length) }
 
     public func boundaryShape(context: StepContext) -> [Int] { [context.tokens, config.hidden] }
 
-    public var tiedEmbeddingGradient: Tensor<T>? {
-        guard stage.count > 1 else { return nil }
-        return (slots[0].embedding?.wordEmbeddings ?? slots[0].wordEmbeddings)?.weight.gradient
+    public var tiedWordEmbeddings: VocabParallelEmbedding<T>? {
+        slots[0].embedding?.wordEmbeddings ?? slots[0].wordEmbeddings
     }
 
     public var lossParts: [String] { ["lm"] }
-
-    public var parametersCountedElsewhere: Set<String> {
-        guard !stage.isFirst, let words = slots[0].wordEmbeddings else { return [] }
-        return [words.weight.name]
-    }
 
     // first stage: tokens [b·s]; others: received [b·s, h] → [b·s, h] to send, or the loss on the last stage.
     @_specialize(where T == Float)
     public func forwardStage(_ input: GPTInput, received: Tensor<T>?, slot index: Int, context: StepContext) throws
         -> StageOutput<T> {
         let slot = slots[index]
-        let x: Tensor<T>
-        if let embedding = slot.embedding {
-            x = try embedding.forward(tokens: input.tokens, tokenTypes: nil, context: context)
-        } else {
-            guard let received else { preconditionFailure("GPTStageModel: stage \(stage.index) needs the previous stage's output") }
-            x = received
-        }
-        let h = try slot.encoder.forward(x, context: context)
+        let h = try hidden(input, received: received, slot: slot, context: context)
         guard let logits = slot.logits, let crossEntropy = slot.crossEntropy else { return .activation(h) }
         let losses = try crossEntropy.forward(logits: logits.forward(h), targets: input.labels)
         slot.lossMask = input.lossMask
@@ -132,34 +121,43 @@ public final class GPTStageModel<T: TensorScalar>: PipelineStageModel {
         return nil
     }
 
-    /// One micro-batch through the pipeline and back (no overlap): what the trainer's 1F1B
-    /// schedule does with one micro-batch. Returns the loss on every stage.
-    public func forwardBackward(_ input: GPTInput, context: StepContext, lossScale: Double) throws -> LossReport {
-        let report = try forwardThroughPipeline(input, context: context)
-        let received = stage.isLast ? nil : Tensor<T>(zeros: boundaryShape(context: context))
-        if let received { try pipeline.recv(received, from: stage.index + 1) }
-        if let dx = try backwardStage(outputGradient: received, slot: 0, lossScale: lossScale) {
-            try pipeline.send(dx, to: stage.index - 1)
+    // first stage: tokens [b·s]; others: received [b·s, h] → the stage's layers' output [b·s, h]
+    private func hidden(_ input: GPTInput, received: Tensor<T>?, slot: Slot, context: StepContext) throws -> Tensor<T> {
+        if let embedding = slot.embedding {
+            return try slot.encoder.forward(embedding.forward(tokens: input.tokens, tokenTypes: nil, context: context),
+                                            context: context)
         }
-        return report
+        guard let received else { preconditionFailure("GPTStageModel: stage \(stage.index) needs the previous stage's output") }
+        return try slot.encoder.forward(received, context: context)
     }
+}
 
-    public func loss(_ input: GPTInput, context: StepContext) throws -> LossReport {
-        try forwardThroughPipeline(input, context: context)
-    }
-
-    /// Forward of one micro-batch through every stage in slot 0; the last stage's loss, summed
-    /// over the pipeline (the other stages add zero), so every stage returns it.
-    private func forwardThroughPipeline(_ input: GPTInput, context: StepContext) throws -> LossReport {
-        let received = stage.isFirst ? nil : Tensor<T>(zeros: boundaryShape(context: context))
-        if let received { try pipeline.recv(received, from: stage.index - 1) }
-        var total = 0.0
-        switch try forwardStage(input, received: received, slot: 0, context: context) {
-        case .activation(let h): try pipeline.send(h, to: stage.index + 1)
-        case .loss(let report): total = report.total
+extension GPTStageModel: ScoringLanguageModel {
+    /// Evaluation's forward through the pipeline in slot 0 (`GPTModel.scoredForward`): the last
+    /// stage runs the output layer on `rows` and broadcasts the losses [R] and its logits
+    /// [R, V/t] over the pipeline, so every stage returns them.
+    @_specialize(where T == Float)
+    public func scoredForward(_ input: GPTInput, rows: [Int], context: StepContext) throws
+        -> (losses: Tensor<T>, logits: Tensor<T>) {
+        let slot = slots[0]
+        let x = stage.isFirst ? nil : receivedActivation(boundaryShape(context: context))
+        if let x { try pipeline.recv(x, from: stage.index - 1) }
+        let h = try hidden(input, received: x, slot: slot, context: context)
+        let losses = scoredLosses([rows.count])
+        let logits = scoredLogits([rows.count, config.paddedVocabSize / tensorParallel.size])
+        if let output = slot.logits, let crossEntropy = slot.crossEntropy {
+            let scored = slot.scoredHidden([rows.count, config.hidden])
+            scored.gatherRows(rows, of: h)
+            let z = output.forward(scored)
+            losses.assign(try crossEntropy.forward(logits: z, targets: rows.map { input.labels[$0] }))
+            logits.assign(z)
+        } else {
+            try pipeline.send(h, to: stage.index + 1)
         }
-        let sum = Tensor<Double>(shape: [1], values: [total])
-        if stage.count > 1 { try pipeline.allReduce(sum) }
-        return LossReport(total: sum.pointer[0], parts: ["lm": sum.pointer[0]])
+        if stage.count > 1 {
+            try pipeline.broadcast(losses, root: stage.count - 1)
+            try pipeline.broadcast(logits, root: stage.count - 1)
+        }
+        return (losses, logits)
     }
 }

@@ -70,3 +70,18 @@ final class LanguageModelEmbedding<T: TensorScalar> {
         wordEmbeddings.backward(dOut)
     }
 }
+
+extension LanguageModelEmbedding {
+    /// The word embedding the tied output layer of `stage` uses: the embedding's own where the
+    /// stage holds it; on a last stage without it a copy built from the same seed, so the copies
+    /// start equal as Megatron's initial all-reduce over the embedding group makes them; none
+    /// on the stages between.
+    static func tiedWordEmbeddings(stage: PipelineStage, embedding: LanguageModelEmbedding?, paddedVocabSize: Int,
+                                   hidden: Int, initStd: Double, initializer: ParameterInitializer,
+                                   group: TensorParallelGroup) -> VocabParallelEmbedding<T>? {
+        guard stage.isLast else { return nil }
+        return embedding?.wordEmbeddings ?? VocabParallelEmbedding(
+            name: "embedding.word_embeddings", paddedVocabSize: paddedVocabSize, hidden: hidden,
+            initStd: initStd, initializer: initializer, group: group)
+    }
+}

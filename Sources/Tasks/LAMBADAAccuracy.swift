@@ -74,8 +74,8 @@ public struct LAMBADAAccuracy: Sendable {
 
     /// Decides this data-parallel rank's block of examples, `batch` per forward, dropout off;
     /// the decisions are summed over `dataParallel`, so every rank returns the whole result.
-    public func evaluate<T: TensorScalar>(
-        model: GPTModel<T>, dataParallel: any Communicator, sequence: Int? = nil, batch: Int = 8,
+    public func evaluate<Model: ScoringLanguageModel>(
+        model: Model, dataParallel: any Communicator, sequence: Int? = nil, batch: Int = 8,
         progress: EvaluationProgressHandler? = nil
     ) throws -> ClozeResult {
         guard vocabSize == model.config.vocabSize else {

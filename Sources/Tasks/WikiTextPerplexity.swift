@@ -65,8 +65,8 @@ public struct WikiTextPerplexity: Sendable {
     /// window's scored targets only; L and the target count are
     /// summed over `dataParallel`, so every rank returns the same result. `sequence` defaults to
     /// the model's maximum.
-    public func evaluate<T: TensorScalar>(
-        model: GPTModel<T>, dataParallel: any Communicator, sequence: Int? = nil, stride: Int = 32, batch: Int = 8,
+    public func evaluate<Model: ScoringLanguageModel>(
+        model: Model, dataParallel: any Communicator, sequence: Int? = nil, stride: Int = 32, batch: Int = 8,
         progress: EvaluationProgressHandler? = nil
     ) throws -> PerplexityResult {
         guard vocabSize == model.config.vocabSize else {

@@ -4,9 +4,8 @@ import TensorCore
 import TensorParallel
 
 /// The whole-model form of the invariant: `steps` optimizer steps from one seed, with dropout
-/// on, give the same loss curve at any tp × pp × dp as at tp = pp = dp = 1 (pipeline stages:
-/// GPT). The data is synthetic and
-/// indexed by global sample, so every layout sees the same global batches.
+/// on, give the same loss curve at any tp × pp × dp as at tp = pp = dp = 1, GPT or BERT. The
+/// data is synthetic and indexed by global sample, so every layout sees the same global batches.
 public struct LossCurveEquivalence: Sendable {
     public enum Family: String, Sendable, CaseIterable {
         case gpt, bert
@@ -76,42 +75,45 @@ public struct LossCurveEquivalence: Sendable {
                                             globalBatchSize: globalBatch, microBatchSize: microBatch, layers: layers))
         let grid = try ProcessGrid(world: world, tensorParallel: tp, dataParallel: dp, pipelineParallel: pp)
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: sequenceParallel)
+        let stage = PipelineStage(index: grid.pipelineParallelRank, count: pp)
         switch family {
-        case .gpt where pp > 1:
-            let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
-                                   vocabSize: vocab, paddedVocabSize: paddedVocab)
-            let model = GPTStageModel<Float>(config: config, stage: PipelineStage(index: grid.pipelineParallelRank, count: pp),
-                                             seed: seed, group: group, pipeline: grid.pipeline,
-                                             recomputeActivations: recomputeActivations)
-            return try train(model, grid: grid) { first, count in
-                GPTInput(tokens: self.tokens(first, count, stream: 1), labels: self.tokens(first, count, stream: 2))
-            }
-        case .bert where pp > 1:
-            throw TrainingConfigError(source: "loss-curve equivalence", problems: [ConfigProblem(
-                keyPath: "training.pp", problem: "\(pp); pipeline stages are built for GPT, BERT runs at pp = 1")])
         case .gpt:
             let config = GPTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
                                    vocabSize: vocab, paddedVocabSize: paddedVocab)
-            let model = GPTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
-            return try train(model, grid: grid) { first, count in
-                let (tokens, labels) = (self.tokens(first, count, stream: 1), self.tokens(first, count, stream: 2))
-                return GPTInput(tokens: tokens, labels: labels)
+            let input = { (first: Int, count: Int) in
+                GPTInput(tokens: self.tokens(first, count, stream: 1), labels: self.tokens(first, count, stream: 2))
             }
+            if pp > 1 {
+                let model = GPTStageModel<Float>(config: config, stage: stage, seed: seed, group: group, pipeline: grid.pipeline,
+                                                 recomputeActivations: recomputeActivations)
+                return try train(model, grid: grid, input: input)
+            }
+            let model = GPTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
+            return try train(model, grid: grid, input: input)
         case .bert:
             let config = BERTConfig(layers: layers, hidden: hidden, heads: heads, maxPositions: sequence,
                                     vocabSize: vocab, paddedVocabSize: paddedVocab, postLayerNorm: postLayerNorm)
-            let model = BERTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
-            return try train(model, grid: grid) { first, count in
-                let n = count * sequence
-                let positions = (0..<n).map { $0 % sequence }
-                return BERTInput(tokens: self.tokens(first, count, stream: 3),
-                                 tokenTypes: positions.map { Int32($0 < sequence / 2 ? 0 : 1) },
-                                 paddingMask: (0..<n).map { ($0 / sequence + first) % 2 == 1 && $0 % sequence >= sequence - 3 ? 0 : 1 },
-                                 maskedLabels: self.tokens(first, count, stream: 4),
-                                 maskedLossMask: positions.map { $0 % 5 == 2 ? 1 : 0 },
-                                 binaryLabels: (first..<(first + count)).map { Int32($0 % 2) })
+            if pp > 1 {
+                let model = BERTStageModel<Float>(config: config, stage: stage, seed: seed, group: group, pipeline: grid.pipeline,
+                                                  recomputeActivations: recomputeActivations)
+                return try train(model, grid: grid, input: bertInput)
             }
+            let model = BERTModel<Float>(config: config, seed: seed, group: group, recomputeActivations: recomputeActivations)
+            return try train(model, grid: grid, input: bertInput)
         }
+    }
+
+    /// BERT's micro-batch of `count` sequences from global sequence `first`: two segments, the
+    /// last three positions of every other sequence padding, every fifth position scored.
+    func bertInput(_ first: Int, _ count: Int) -> BERTInput {
+        let n = count * sequence
+        let positions = (0..<n).map { $0 % sequence }
+        return BERTInput(tokens: tokens(first, count, stream: 3),
+                         tokenTypes: positions.map { Int32($0 < sequence / 2 ? 0 : 1) },
+                         paddingMask: (0..<n).map { ($0 / sequence + first) % 2 == 1 && $0 % sequence >= sequence - 3 ? 0 : 1 },
+                         maskedLabels: tokens(first, count, stream: 4),
+                         maskedLossMask: positions.map { $0 % 5 == 2 ? 1 : 0 },
+                         binaryLabels: (first..<(first + count)).map { Int32($0 % 2) })
     }
 
     /// `count` sequences of token ids starting at global sequence `first`: three in four among the

@@ -73,8 +73,8 @@ public struct TrainingRun: Sendable {
         if finetuneFrom != nil && m.family != .bert {
             problems.append(ConfigProblem(keyPath: "model.family", problem: "fine-tuning for multiple choice starts from BERT"))
         }
-        if m.family != .gpt && config.training.pipelineParallel > 1 {
-            problems.append(ConfigProblem(keyPath: "training.pp", problem: "pipeline stages are built for GPT; BERT runs at pp = 1"))
+        if finetuneFrom != nil && config.training.pipelineParallel > 1 {
+            problems.append(ConfigProblem(keyPath: "training.pp", problem: "fine-tuning for multiple choice runs at pp = 1; pipeline stages are built for GPT and BERT pretraining"))
         }
         if m.sequenceLength > m.maxPositions {
             problems.append(ConfigProblem(keyPath: "model.sequence_length", problem: "longer than model.max_positions (\(m.maxPositions))"))
@@ -95,6 +95,7 @@ public struct TrainingRun: Sendable {
             if let warning = placement.warning { log(warning) }
         }
         let group = TensorParallelGroup(grid.tensorParallel, sequenceParallel: t.sequenceParallel)
+        let stage = PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel)
         switch config.model.family {
         case .gpt:
             let file = try dataFile(.gptDocuments)
@@ -105,9 +106,7 @@ public struct TrainingRun: Sendable {
                     .map { GPTInput(tokens: $0.tokens, labels: $0.labels) }
             }
             if t.pipelineParallel > 1 {
-                let model = GPTStageModel<Float>(config: gptConfig,
-                                                 stage: PipelineStage(index: grid.pipelineParallelRank, count: t.pipelineParallel),
-                                                 seed: t.seed, group: group, pipeline: grid.pipeline,
+                let model = GPTStageModel<Float>(config: gptConfig, stage: stage, seed: t.seed, group: group, pipeline: grid.pipeline,
                                                  recomputeActivations: t.recomputeActivations)
                 return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
             }
@@ -140,9 +139,7 @@ public struct TrainingRun: Sendable {
             }
         case .bert:
             let file = try dataFile(.bertSentences)
-            let model = BERTModel<Float>(config: bertConfig, seed: t.seed, group: group,
-                                         recomputeActivations: t.recomputeActivations)
-            return try drive(model, grid: grid, trainData: file, log: log) { position in
+            let loader = { (position: LoaderPosition) in
                 try BERTLoader(file: file, sequenceLength: config.model.sequenceLength, microBatch: t.microBatch,
                                dpRank: grid.dataParallelRank, dpSize: grid.dataParallel.size, seed: t.seed,
                                position: position)
@@ -150,6 +147,14 @@ public struct TrainingRun: Sendable {
                                      maskedLabels: $0.maskedLabels, maskedLossMask: $0.lossMask,
                                      binaryLabels: $0.sentenceOrderLabels) }
             }
+            if t.pipelineParallel > 1 {
+                let model = BERTStageModel<Float>(config: bertConfig, stage: stage, seed: t.seed, group: group, pipeline: grid.pipeline,
+                                                  recomputeActivations: t.recomputeActivations)
+                return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
+            }
+            let model = BERTModel<Float>(config: bertConfig, seed: t.seed, group: group,
+                                         recomputeActivations: t.recomputeActivations)
+            return try drive(model, grid: grid, trainData: file, log: log, loader: loader)
         }
     }
 

@@ -31,6 +31,38 @@ import Training
         }
     }
 
+    /// GPT's tasks through pipeline stages: at pp 2 the forward passes the same tensors stage to
+    /// stage, so the metrics are pp 1's bit for bit; beside tp 2 and dp 2 within float rounding.
+    /// BERT's multiple-choice model has no stages and is refused at pp 2.
+    @Test func gptMetricsThroughPipelineStagesEqualPP1() throws {
+        let f = try CheckpointFixtures.get()
+        let tasks = [ExperimentSpec.Evaluation(task: .wikitext103, data: [f.data.gptTest], stride: 16),
+                     ExperimentSpec.Evaluation(task: .lambada, data: [f.data.lambadaPrepared])]
+        let serial = try metrics(f.gpt, tp: 1, dp: 1, tasks)
+        let staged = try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 1, dataParallel: 1, pipelineParallel: 2)
+            .evaluate(tasks) { _ in }
+        #expect(staged == serial)
+        let grid = try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 2, dataParallel: 2, pipelineParallel: 2)
+            .evaluate(tasks) { _ in }
+        #expect(Set(grid.keys) == Set(serial.keys))
+        for (key, value) in serial {
+            #expect(abs(grid[key]! - value) <= 1e-5 * abs(value), "\(key) at tp 2 × pp 2 × dp 2")
+        }
+        #expect(grid["lambada.accuracy"] == serial["lambada.accuracy"])
+        #expect {
+            try CheckpointEvaluation(checkpoint: f.race, tensorParallel: 1, dataParallel: 1, pipelineParallel: 2)
+        } throws: { error in
+            guard case EvaluationError.layout(_, 1, 1, let problems) = error else { return false }
+            return problems.contains { $0.contains("training.pp") }
+        }
+        #expect {
+            try CheckpointEvaluation(checkpoint: f.gpt, tensorParallel: 1, dataParallel: 1, pipelineParallel: 4)
+        } throws: { error in
+            guard case EvaluationError.layout(_, 1, 1, let problems) = error else { return false }
+            return problems.contains { $0.contains("layers") }
+        }
+    }
+
     /// Fine-tuned at tp = 2, evaluated at tp = 1 and 2: the same accuracy per file and overall,
     /// and the same as the fine-tuning reported.
     @Test func raceAccuracyAgreesAcrossLayouts() throws {

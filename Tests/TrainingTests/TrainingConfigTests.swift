@@ -67,6 +67,18 @@ import Training
         #expect(uneven?.problems.first?.problem.contains("not divisible by the tensor-parallel size 2") == true)
     }
 
+    /// Pipeline stages are built for GPT and BERT pretraining; fine-tuning for multiple choice
+    /// runs at pp = 1, and the check names that beside the run's other violations.
+    @Test func bertPretrainsInPipelineStagesAndFineTunesAtPP1() throws {
+        let data = Data(Self.valid.utf8)
+        let bert = try TrainingConfig.decode(data, overrides: ["model.family=bert", "training.pp=2"])
+        try TrainingRun(config: bert).validate()
+        let gpt = try TrainingConfig.decode(data, overrides: ["training.pp=2"])
+        let error = #expect(throws: TrainingConfigError.self) { try TrainingRun(config: gpt, finetuneFrom: "bert.h5").validate() }
+        #expect(error?.problems.map(\.keyPath) == ["model.family", "training.pp"])
+        #expect(error?.problems.last?.problem.contains("fine-tuning for multiple choice runs at pp = 1") == true)
+    }
+
     @Test func overridesAreAppliedAndCheckedLikeTheFile() throws {
         let data = Data(Self.valid.utf8)
         let config = try TrainingConfig.decode(data, overrides: ["training.lr=3e-4", "model.post_layernorm=true",

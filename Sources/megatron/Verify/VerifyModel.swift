@@ -5,7 +5,7 @@ import Training
 
 /// `megatron verify model`: a whole GPT or BERT trained `--steps` steps from one seed, dropout
 /// on, at each tp × pp × dp (with `--sequence-parallel`, sequence-parallel at tp > 1); every
-/// step's loss must equal the tp = pp = dp = 1 run's. With pipeline stages (GPT) the model has 4
+/// step's loss must equal the tp = pp = dp = 1 run's. With pipeline stages the model has 4
 /// layers and a global batch of 16, so pp 4 divides them.
 struct VerifyModel: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +30,7 @@ struct VerifyModel: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Data-parallel sizes (each divides the global batch of 8 in micro-batches of 2).")
     var dp: [Int] = [1, 2]
 
-    @Option(parsing: .upToNextOption, help: "Pipeline stages (1F1B; GPT; each divides 4 layers and the micro-batches of a step).")
+    @Option(parsing: .upToNextOption, help: "Pipeline stages (1F1B; each divides 4 layers and the micro-batches of a step).")
     var pp: [Int] = [1]
 
     @Option(help: "Optimizer steps.")
@@ -42,14 +42,17 @@ struct VerifyModel: ParsableCommand {
     @Flag(help: "Sequence parallelism at every tp > 1 (tp = dp = 1 stays the serial reference).")
     var sequenceParallel = false
 
+    @Flag(name: .customLong("post-layernorm"), help: "BERT in the original post-LN order instead of pre-LN.")
+    var postLayerNorm = false
+
     func validate() throws {
         var problems: [String] = []
         if steps <= 0 { problems.append("--steps must be positive, got \(steps)") }
         if !(tolerance > 0) { problems.append("--tolerance must be positive, got \(tolerance)") }
         problems += tp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--tp \($0) does not divide the 4 heads" }
         problems += dp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--dp \($0) does not divide 4 micro-batches of 2" }
+        if postLayerNorm && model != .bert { problems.append("--post-layernorm is BERT's (GPT-2 is pre-LN)") }
         problems += pp.filter { $0 <= 0 || 4 % $0 != 0 }.map { "--pp \($0) does not divide the 4 layers" }
-        if pp.contains(where: { $0 > 1 }) && model != .gpt { problems.append("--pp is for GPT; BERT runs at pp 1") }
         for (p, d) in pp.flatMap({ p in dp.map { (p, $0) } }) where p > 0 && d > 0 && 16 / (2 * d) < p {
             problems.append("--pp \(p) needs at least \(p) micro-batches per step; dp \(d) leaves \(16 / (2 * d))")
         }
@@ -59,6 +62,7 @@ struct VerifyModel: ParsableCommand {
     func run() throws {
         var check = LossCurveEquivalence(family: model)
         check.steps = steps
+        check.postLayerNorm = postLayerNorm
         if pp.contains(where: { $0 > 1 }) {
             check.layers = 4
             check.globalBatch = 16
@@ -73,7 +77,7 @@ struct VerifyModel: ParsableCommand {
         let world = backend == .mpi ? try MPIRuntime.world() : nil
         let prints = world?.rank ?? 0 == 0
         if prints {
-            print("\(model.rawValue): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
+            print("\(model.rawValue)\(postLayerNorm ? " (post-LN)" : ""): \(check.layers) layers, hidden \(check.hidden), \(check.heads) heads, sequence \(check.sequence), "
                   + "global batch \(check.globalBatch), dropout 0.1, \(steps) AdamW steps")
             print("tp=1 pp=1 dp=1: loss \(String(format: "%.6f", reference[0])) → \(String(format: "%.6f", reference[steps - 1]))")
         }
