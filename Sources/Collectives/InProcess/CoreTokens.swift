@@ -9,10 +9,9 @@ import Glibc
 /// collective waits for the rank it served least. Tokens go to waiting ranks first come, first
 /// served, so none starves.
 ///
-/// A rank stops waiting for a token at the world's failure, and after the world's timeout
-/// computes without one: a failure still reaches every rank at once, and a rank that never
-/// arrives is still named by its peers' collectives when their deadlines pass. Guarded by the
-/// fabric's lock.
+/// A rank stops waiting for a token, and computes without one, at the world's failure or after
+/// the world's timeout: the engine's failure propagation and deadlines stay those of its
+/// collectives. Guarded by the fabric's lock.
 final class CoreTokens: @unchecked Sendable {
     private var free: Int
     /// World ranks waiting for a token, in arrival order.

@@ -9,8 +9,7 @@ import TensorCore
 /// core of its own, then sleeps on the condition until the last arrival's broadcast. It never
 /// yields the processor in a loop: beside other work each `sched_yield` can hand a whole time
 /// slice to another process, and with more ranks than cores a spinning rank only delays the
-/// peer it waits for. When the ranks outnumber the cores, a waiting rank also gives back its
-/// core token (`CoreTokens`) and takes one again before it returns.
+/// peer it waits for.
 final class InProcessGroup: @unchecked Sendable {
     /// One rank's posting: its call and the buffers its peers read or write during the collective.
     struct Posting {
