@@ -11,8 +11,6 @@ final class InProcessFabric: @unchecked Sendable {
     /// Every rank has a core of its own, so a waiting rank may watch for its peers briefly
     /// before it sleeps (`InProcessGroup.spinNanoseconds`); otherwise it sleeps at once.
     let ranksFitCores: Bool
-    /// One token per core when the ranks outnumber the cores, else nil.
-    let tokens: CoreTokens?
     let lock = MonitorLock()
     /// Guarded by `lock`, as is everything below.
     private(set) var failure: CollectiveError?
@@ -23,7 +21,6 @@ final class InProcessFabric: @unchecked Sendable {
         self.worldSize = worldSize
         self.timeout = timeout
         ranksFitCores = worldSize <= ComputeThreads.available
-        tokens = ranksFitCores ? nil : CoreTokens(count: ComputeThreads.available, worldSize: worldSize)
         finished = Array(repeating: false, count: worldSize)
     }
 
@@ -36,19 +33,6 @@ final class InProcessFabric: @unchecked Sendable {
     func poisonLocked(_ error: CollectiveError) {
         if failure == nil { failure = error }
         for group in groups { group.condition.broadcast() }
-        tokens?.wakeLocked()
-    }
-
-    /// Takes a core token for world rank `rank` before it computes (when the world has tokens),
-    /// waiting at most the world's timeout and not at all once the world has failed. Call with
-    /// `lock` held.
-    func acquireTokenLocked(rank: Int) {
-        tokens?.acquireLocked(rank: rank, lock: lock, until: monotonicDeadline(after: timeout)) { failure != nil }
-    }
-
-    /// Gives back world rank `rank`'s core token before it waits. Call with `lock` held.
-    func releaseTokenLocked(rank: Int) {
-        tokens?.releaseLocked(rank: rank)
     }
 
     func poison(_ error: CollectiveError) {

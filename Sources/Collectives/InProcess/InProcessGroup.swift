@@ -82,9 +82,6 @@ final class InProcessGroup: @unchecked Sendable {
             while generation.load(ordering: .acquiring) == entered && StepProfiler.now() < until {}
             lock.lock()
         }
-        let worldRank = label.worldRanks[rank]
-        fabric.releaseTokenLocked(rank: worldRank)
-        defer { fabric.acquireTokenLocked(rank: worldRank) }
         while generation.load(ordering: .relaxed) == entered {
             if !departing, let failure = fabric.failure { throw failure }
             if !departing, pending.indices.contains(where: { pending[$0] == nil && fabric.finished[label.worldRanks[$0]] }) {

@@ -63,10 +63,6 @@ extension InProcessGroup {
         lock.lock()
         defer { lock.unlock() }
         let deadline = monotonicDeadline(after: fabric.timeout)
-        if let message = mailbox.takeLocked(from: from, to: to) { return message }
-        let worldRank = label.worldRanks[to]
-        fabric.releaseTokenLocked(rank: worldRank)
-        defer { fabric.acquireTokenLocked(rank: worldRank) }
         while true {
             if let message = mailbox.takeLocked(from: from, to: to) { return message }
             if let failure = fabric.failure { throw failure }

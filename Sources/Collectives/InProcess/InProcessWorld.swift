@@ -42,8 +42,6 @@ public enum InProcessWorld {
         let threads = (0..<worldSize).map { rank in
             startThread {
                 ComputeThreads.set(threadsPerRank)
-                fabric.lock.withLock { fabric.acquireTokenLocked(rank: rank) }
-                defer { fabric.lock.withLock { fabric.releaseTokenLocked(rank: rank) } }
                 let communicator = InProcessCommunicator(group: world, rank: rank, counters: CommunicationCounters())
                 do {
                     let value = try body(communicator)
