@@ -4,8 +4,9 @@
 /// The windows are tenths of the logged points: the first, the one around the midpoint, the last.
 public struct LossCurveHealth: Sendable, Equatable {
     /// A loss was NaN or infinite, or the run ended above where it started: the last tenth's
-    /// mean above the lowest loss of the first tenth (a run that blows up within its first
-    /// tenth counts, its early spike does not hide it).
+    /// mean above the lowest mean of `smoothing` consecutive points in the first tenth (a run
+    /// that blows up within its first tenth counts, its early spike does not hide it; one lucky
+    /// batch of a small-batch run does not make a falling curve look diverged).
     public var diverged: Bool
     /// The second half lowered the loss by less than `stallFraction` of the midpoint loss (last
     /// tenth's mean against the midpoint tenth's); false for a diverged run or a curve too short
@@ -17,6 +18,10 @@ public struct LossCurveHealth: Sendable, Equatable {
     public static let stallFraction = 0.01
     public static let shortestAssessed = 10
 
+    /// Points averaged for the first tenth's lowest loss: a hundredth of the curve (30 of a
+    /// 3000-step run, where single batches of 16 sequences scatter by ±0.3), at least one.
+    public static func smoothing(points: Int) -> Int { Swift.max(1, points / 100) }
+
     /// `losses` in step order.
     public init(losses: [Double]) {
         let n = losses.count
@@ -26,7 +31,8 @@ public struct LossCurveHealth: Sendable, Equatable {
         }
         let tenth = Swift.max(1, n / 10)
         func mean(_ range: Range<Int>) -> Double { losses[range].reduce(0, +) / Double(range.count) }
-        let first = losses[0..<tenth].min()!, last = mean((n - tenth)..<n)
+        let window = Swift.min(tenth, Self.smoothing(points: n))
+        let first = (0...(tenth - window)).map { mean($0..<($0 + window)) }.min()!, last = mean((n - tenth)..<n)
         diverged = losses.contains { !$0.isFinite } || last > first
         guard !diverged, n >= Self.shortestAssessed else {
             (stalled, secondHalfDrop) = (false, nil)

@@ -2,6 +2,7 @@ import Collectives
 import Datasets
 import Experiments
 import Foundation
+import TensorCore
 import Testing
 import Training
 
@@ -38,6 +39,20 @@ import Training
         let health = LossCurveHealth(losses: plateau)
         #expect(!health.diverged && health.stalled && health.metrics["train.stalled"] == 1)
         #expect(LossCurveHealth(losses: [5, 4, 3]).metrics == ["train.diverged": 0, "train.stalled": 0])
+    }
+
+    /// bert-layernorm's pre-LN runs: a falling curve of 3000 noisy small-batch losses whose first
+    /// tenth holds one lucky batch below where the run ends is not diverged; a rising one is.
+    @Test func oneLowBatchEarlyDoesNotMakeAFallingCurveDiverged() {
+        let rng = CounterRNG(seed: 5, stream: 1)
+        let noisy = (0..<3000).map { i -> Double in
+            8.0 - 0.8 * Double(i) / 3000 + 0.3 * (Double(rng.bits(at: i) % 1000) / 500 - 1)
+        }
+        var lucky = noisy
+        lucky[273] = 6.9
+        let health = LossCurveHealth(losses: lucky)
+        #expect(!health.diverged, "a falling curve read as diverged")
+        #expect(LossCurveHealth(losses: lucky.reversed()).diverged)
     }
 
     /// Real training on the tiny corpus: a sane learning rate trains, an absurd one is caught.
