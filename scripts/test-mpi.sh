@@ -28,11 +28,17 @@ for n in 2 4 8 16 32; do
     done
 done
 
-# BERT's pipeline stages (post-LN, pp 2 beside tp 2 with sequence parallelism and beside dp 2)
-# give the serial curve under mpirun too.
-echo "test-mpi: mpirun -np 4 megatron verify model --backend mpi --model bert --post-layernorm --pp 2 --sequence-parallel"
-timeout 300 mpirun "${mpi_flags[@]}" -np 4 "$megatron" verify model --backend mpi --model bert --post-layernorm \
-    --tp 1 2 --pp 2 --dp 1 2 --sequence-parallel | grep -E ' ok$| FAILED$|no --tp'
+# BERT (pre-LN and post-LN) at every tp × pp × dp layout of 2 to 16 ranks, with and without
+# sequence parallelism, gives the serial loss curve under mpirun too.
+for n in 2 4 8 16; do
+    for ln in "" --post-layernorm; do
+        for sp in "" --sequence-parallel; do
+            echo "test-mpi: mpirun -np $n megatron verify model --backend mpi --model bert $ln --pp 1 2 4 $sp"
+            timeout 300 mpirun "${mpi_flags[@]}" -np "$n" "$megatron" verify model --backend mpi --model bert $ln \
+                --pp 1 2 4 $sp | grep -E ' ok$| FAILED$|no --tp'
+        done
+    done
+done
 
 # eval and finetune under mpirun give the metrics the in-process engine gives, on the smoke
 # run's checkpoints (made in a scratch folder, 2 s).
