@@ -52,14 +52,11 @@ public struct PipelineStepStats: Sendable, Equatable {
     /// The most micro-batches whose activations were alive at once (forward done, backward not).
     public var peakLiveActivationSets = 0
     /// Seconds the stage computed (forwards and backwards, sends included).
-    public var busySeconds = 0.0
+    public var busySeconds: Double { workSeconds.reduce(0, +) }
     /// Seconds from the stage's first work to its last, waits for its neighbours included.
     public var stepSeconds = 0.0
     /// Seconds each work of the schedule's order computed, in that order.
     public var workSeconds: [Double] = []
-
-    /// Idle time over compute time, the measured form of the bubble fraction (p − 1)/m.
-    public var bubbleFraction: Double { busySeconds > 0 ? (stepSeconds - busySeconds) / busySeconds : 0 }
 }
 
 extension OneFOneBSchedule {
@@ -77,15 +74,10 @@ extension OneFOneBSchedule {
         var stats = PipelineStepStats()
         var live = 0
         let start = StepProfiler.now()
-        var busy: UInt64 = 0
         stats.workSeconds.reserveCapacity(order.count)
         func timed<R>(_ body: () throws -> R) rethrows -> R {
             let t0 = StepProfiler.now()
-            defer {
-                let elapsed = StepProfiler.now() - t0
-                busy += elapsed
-                stats.workSeconds.append(Double(elapsed) * 1e-9)
-            }
+            defer { stats.workSeconds.append(Double(StepProfiler.now() - t0) * 1e-9) }
             return try body()
         }
         // A received activation lives in its slot until the micro-batch's backward; a received
@@ -117,7 +109,6 @@ extension OneFOneBSchedule {
                 live -= 1
             }
         }
-        stats.busySeconds = Double(busy) * 1e-9
         stats.stepSeconds = Double(StepProfiler.now() - start) * 1e-9
         return (losses, stats)
     }

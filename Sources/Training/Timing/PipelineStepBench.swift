@@ -121,10 +121,9 @@ public struct PipelineStepBench: Sendable {
                 busy[stage] += stat.busySeconds / Double(steps)
             }
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return PipelineStepOutcome(
-            stepSeconds: results.map { median($0.0) }.max()!,
-            bubbleFraction: median(bubbles), replayedBubbleFraction: median(replayed),
+            stepSeconds: results.map { medianOf($0.0) }.max()!,
+            bubbleFraction: medianOf(bubbles), replayedBubbleFraction: medianOf(replayed),
             idleFractionPerStage: idle,
             peakLiveActivationSetsPerStage: pipeline.map { rank in results[rank].1.map(\.peakLiveActivationSets).max()! },
             busySecondsPerStage: busy,
