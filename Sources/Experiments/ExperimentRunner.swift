@@ -65,7 +65,7 @@ public struct ExperimentRunner {
             record.shrunk = spec.shrunk
             record.command = command
             record.gitCommit = Self.gitCommit()
-            record.machine = sitting ?? .current()
+            record.machine = sitting ?? earlier?.machine ?? .current()
             record.date = ISO8601DateFormatter().string(from: Date())
             record.wallSeconds = results.reduce(0) { $0 + $1.wallSeconds }
             try record.save(recordPath)
@@ -73,8 +73,14 @@ public struct ExperimentRunner {
         for run in spec.runs {
             let saved = keptPath(run.id)
             if let done = kept(run.id) {
-                log("\(run.id): done earlier, kept (\(saved))")
-                results.append(done)
+                let current = done.withCurrentHealth()
+                if current != done {
+                    try writeJSON(current, to: saved)
+                    log("\(run.id): done earlier, kept (\(saved)), its loss-curve health read again from its curve")
+                } else {
+                    log("\(run.id): done earlier, kept (\(saved))")
+                }
+                results.append(current)
                 continue
             }
             if sitting == nil && Self.unhostable(run) == nil {

@@ -52,3 +52,16 @@ public struct LossCurveHealth: Sendable, Equatable {
         return metrics
     }
 }
+
+extension RunResult {
+    /// The run with its `train.diverged`, `train.stalled` and `train.second_half_drop` read again
+    /// from its stored loss curve, where its record carries them: a finished run follows the
+    /// current definition without training again. Other runs are returned as they are.
+    public func withCurrentHealth() -> RunResult {
+        guard metrics["train.diverged"] != nil, !lossCurve.isEmpty else { return self }
+        var result = self
+        result.metrics = result.metrics.filter { $0.key != "train.second_half_drop" }
+        result.metrics.merge(LossCurveHealth(losses: lossCurve.map { $0[1] }).metrics) { $1 }
+        return result
+    }
+}

@@ -55,6 +55,27 @@ import Training
         #expect(LossCurveHealth(losses: lucky.reversed()).diverged)
     }
 
+    /// A kept run whose flags an older definition wrote is read again from its stored curve; a
+    /// run recorded without flags, or without a curve, is left as it is.
+    @Test func aKeptRunsHealthIsReadAgainFromItsCurve() {
+        let falling = (0..<300).map { i -> [Double] in
+            let loss: Double = 8 - Double(i) / 100 - (i == 5 ? 2 : 0)
+            return [Double(i + 1), loss]
+        }
+        let stale = RunResult(id: "pre-ln-4-seed1234", config: "{}",
+                              metrics: ["train.diverged": 1, "train.stalled": 0, "train.final_loss": 5.01],
+                              lossCurve: falling, wallSeconds: 1)
+        let current = stale.withCurrentHealth()
+        #expect(current.metrics["train.diverged"] == 0 && current.metrics["train.stalled"] == 0)
+        #expect(current.metrics["train.second_half_drop"]! > 0.1)
+        #expect(current.metrics["train.final_loss"] == 5.01 && current.lossCurve == falling)
+        #expect(current.withCurrentHealth() == current)
+        let unflagged = RunResult(id: "old", config: "{}", metrics: ["train.final_loss": 5.01], lossCurve: falling, wallSeconds: 1)
+        #expect(unflagged.withCurrentHealth() == unflagged)
+        let timing = RunResult(id: "timing", config: "{}", metrics: ["train.diverged": 1], lossCurve: [], wallSeconds: 1)
+        #expect(timing.withCurrentHealth() == timing)
+    }
+
     /// Real training on the tiny corpus: a sane learning rate trains, an absurd one is caught.
     @Test func trainingAtAnAbsurdLearningRateIsRecordedAsDiverged() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("health-\(UUID().uuidString)").path
