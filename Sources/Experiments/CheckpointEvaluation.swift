@@ -109,7 +109,8 @@ public struct CheckpointEvaluation: Sendable {
     /// metrics; this process's are returned.
     /// Metrics: `wikitext103.{adjusted_ppl, token_ppl, token_ratio}`, `lambada.{accuracy, last_word_ppl}`,
     /// `race.<file>.{accuracy, questions}` with the accuracy's 95 % Wilson interval
-    /// (`…accuracy_ci95_low`, `_high`), and
+    /// (`…accuracy_ci95_low`, `_high`) and what the surface cues get right on the file
+    /// (`…longest_option_accuracy`, `…passage_overlap_accuracy`, `RACESurfaceCues`), and
     /// `race.accuracy` (Σcorrect / Σquestions).
     public func evaluate(_ evaluations: [ExperimentSpec.Evaluation], engine: CollectiveEngine = .inProcess,
                          log: @escaping @Sendable (String) -> Void) throws -> [String: Double] {
@@ -181,6 +182,11 @@ public struct CheckpointEvaluation: Sendable {
                     metrics["race.\(f.name).accuracy_ci95_high"] = interval.upperBound
                 }
                 metrics["race.accuracy"] = r.accuracy
+                for questions in files {
+                    let cues = RACESurfaceCues(questions)
+                    metrics["race.\(questions.name).longest_option_accuracy"] = cues.longestOptionAccuracy
+                    metrics["race.\(questions.name).passage_overlap_accuracy"] = cues.passageOverlapAccuracy
+                }
             }
         }
         return metrics

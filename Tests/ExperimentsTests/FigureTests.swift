@@ -196,4 +196,23 @@ import Testing
         #expect(texts(loss, "reference-label") == ["ln 4 = 1.386: guessing among 4 options"])
         #expect(page.contains("race's fine-tuning loss ends above ln 4 = 1.386"))
     }
+
+    /// Where the record carries the surface cues, each file shows the better one beside ours, and
+    /// the caption says whether ours is apart from it.
+    @Test func raceAccuracyBesideTheSurfaceCues() throws {
+        let metrics = ["race.dev.accuracy": 0.5, "race.dev.questions": 100, "race.dev.longest_option_accuracy": 0.30,
+                       "race.dev.passage_overlap_accuracy": 0.358, "race.test.accuracy": 0.32, "race.test.questions": 1436,
+                       "race.test.longest_option_accuracy": 0.29, "race.test.passage_overlap_accuracy": 0.346]
+        let runs = [RunResult(id: "race", config: config(family: "bert", id: "race"), metrics: metrics,
+                              lossCurve: curve(steps: 50, floor: 1), wallSeconds: 1)]
+        let folder = try tabulate(record("bert-race", runs))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let svg = try String(contentsOfFile: "\(folder)/bert-race/accuracy.svg", encoding: .utf8)
+        #expect(count(svg, "class=\"point\" data-series=\"surface cue\"") == 2)
+        #expect(texts(svg, "legend-entry") == ["ours, with 95 % Wilson interval",
+                                              "the better surface cue (longest option or passage overlap)", "chance: 1 in 4 options"])
+        let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
+        #expect(page.contains("dev 50.0% [40.4%, 59.6%], above chance (above the surface cues: longest option 30.0%, most passage overlap 35.8%)"))
+        #expect(page.contains("test 32.0% [29.6%, 34.5%], above chance (below the surface cues: longest option 29.0%, most passage overlap 34.6%)"))
+    }
 }
