@@ -47,6 +47,24 @@ public struct OneFOneBSchedule: Sendable, Equatable {
     }
 }
 
+/// The tensors a stage receives its neighbours' activations and gradients into, kept from step
+/// to step: the boundary [b·s, h] has the same shape every step, so after the first step the
+/// schedule allocates none.
+public final class PipelineReceiveBuffers<T: TensorScalar> {
+    private var activations: [Reusable<T>] = []
+    private var gradient = Reusable<T>()
+
+    public init() {}
+
+    /// `slots` activation tensors of `shape`: slot k holds micro-batch m's input while m % slots == k.
+    func activationSlots(_ slots: Int, shape: [Int]) -> [Tensor<T>] {
+        if activations.count != slots { activations = Array(repeating: Reusable(), count: slots) }
+        return activations.indices.map { activations[$0](shape) }
+    }
+
+    func gradient(shape: [Int]) -> Tensor<T> { gradient(shape) }
+}
+
 /// What one stage measured over a pipelined step.
 public struct PipelineStepStats: Sendable, Equatable {
     /// The most micro-batches whose activations were alive at once (forward done, backward not).
@@ -65,7 +83,8 @@ extension OneFOneBSchedule {
     /// next stage and gradients to the previous one over `pipeline`. Returns the loss of each
     /// micro-batch on the last stage (empty elsewhere) and what the stage measured.
     func run<M: PipelineStageModel>(
-        _ model: M, batches: [M.Batch], contexts: [StepContext], lossScale: Double, pipeline: any Communicator
+        _ model: M, batches: [M.Batch], contexts: [StepContext], lossScale: Double, pipeline: any Communicator,
+        receiving buffers: PipelineReceiveBuffers<M.Scalar> = PipelineReceiveBuffers()
     ) throws -> (losses: [LossReport], stats: PipelineStepStats) {
         precondition(batches.count == microBatches && contexts.count == microBatches,
                      "OneFOneBSchedule: \(batches.count) batches for \(microBatches) micro-batches")
@@ -83,8 +102,8 @@ extension OneFOneBSchedule {
         // A received activation lives in its slot until the micro-batch's backward; a received
         // gradient only through the backward it feeds.
         let shape = model.boundaryShape(context: contexts[0])
-        let activations = stage.isFirst ? [] : (0..<slots).map { _ in Tensor<M.Scalar>(zeros: shape) }
-        let gradient = stage.isLast ? nil : Tensor<M.Scalar>(zeros: shape)
+        let activations = stage.isFirst ? [] : buffers.activationSlots(slots, shape: shape)
+        let gradient = stage.isLast ? nil : buffers.gradient(shape: shape)
         for work in order {
             switch work {
             case .forward(let m):

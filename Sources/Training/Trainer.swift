@@ -83,6 +83,8 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
     /// What this stage measured in the last pipelined step (nil at pp = 1).
     public private(set) var lastPipelineStats: PipelineStepStats?
 
+    /// A pipeline stage's `PipelineReceiveBuffers` of the model's scalar, made at the first step.
+    private var receiveBuffers: AnyObject?
     private var runStart: ContinuousClock.Instant?
     private var stepsThisRun = 0
     private var window: (steps: Int, loss: Double, seconds: Double) = (0, 0, 0)
@@ -173,8 +175,10 @@ public final class Trainer<Model: TrainableModel> where Model.Scalar: HDF5Scalar
         guard let batches = batches as? [M.Batch] else {
             preconditionFailure("Trainer: the pipeline stage's batches are the model's")
         }
+        let buffers = receiveBuffers as? PipelineReceiveBuffers<M.Scalar> ?? PipelineReceiveBuffers()
+        receiveBuffers = buffers
         return try OneFOneBSchedule(stage: model.stage, microBatches: options.microBatches)
-            .run(model, batches: batches, contexts: contexts, lossScale: lossScale, pipeline: grid.pipeline)
+            .run(model, batches: batches, contexts: contexts, lossScale: lossScale, pipeline: grid.pipeline, receiving: buffers)
     }
 
     /// Trains until `lastStep` steps are done, reading micro-batches from `data`, logging every
