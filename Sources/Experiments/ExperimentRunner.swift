@@ -83,6 +83,8 @@ public struct ExperimentRunner {
                 results.append(current)
                 continue
             }
+            // The kept runs (their health read again) are recorded before a long run starts.
+            try save()
             if sitting == nil && Self.unhostable(run) == nil {
                 sitting = .measured()
                 log("machine: \(sitting!.summary)")
