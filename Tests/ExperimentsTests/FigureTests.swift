@@ -52,6 +52,27 @@ import Testing
         svg.components(separatedBy: needle).count - 1
     }
 
+    /// Depths whose seeds' final losses overlap end level, whichever mean is lower (post-LN here:
+    /// 16 layers at 7.526–7.527, 4 at 7.526–7.528, as bert-layernorm recorded them).
+    @Test func figure7CallsOverlappingSeedsLevel() throws {
+        var runs: [RunResult] = []
+        for (post, order) in [(true, "post-ln"), (false, "pre-ln")] {
+            for layers in [4, 16] {
+                for seed in [1, 2] {
+                    let id = "\(order)-\(layers)-seed\(seed)"
+                    let floor = post ? 7.5 + (layers == 4 ? 0.002 : 0.001) * Double(seed) : 7 + Double(layers) / 40 + Double(seed) / 100
+                    runs.append(RunResult(id: id, config: config(layers: layers, postLN: post, family: "bert", seed: seed, id: id),
+                                          metrics: [:], lossCurve: curve(steps: 1000, floor: floor), wallSeconds: 1))
+                }
+            }
+        }
+        let folder = try tabulate(record("bert-layernorm", runs))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let page = try String(contentsOfFile: "\(folder)/README.md", encoding: .utf8)
+        #expect(page.contains("original order (post-LN): the deep stack ends level with (the seeds' ranges overlap) the shallow one"))
+        #expect(page.contains("rearranged order (pre-LN): the deep stack ends higher than the shallow one"))
+    }
+
     @Test func figure7PanelsDrawSeedsAsBands() throws {
         var runs: [RunResult] = []
         for (post, order) in [(true, "post-ln"), (false, "pre-ln")] {

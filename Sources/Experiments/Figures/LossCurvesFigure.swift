@@ -131,8 +131,11 @@ enum LossCurvesFigure {
         var supports: [String] = []
         for (title, curves) in curvesByOrder where curves.count > 1 {
             let shallow = curves.first!, deep = curves.last!
-            let change = deep.finalMean - shallow.finalMean
-            supports.append("\(title): the deep stack ends \(change < 0 ? "lower" : "higher") than the shallow one "
+            let (d, s) = (deep.finals, shallow.finals)
+            // Seeds' ranges that overlap are no difference, however the means fall.
+            let relation = d.min()! <= s.max()! && s.min()! <= d.max()! ? "level with (the seeds' ranges overlap)"
+                : deep.finalMean < shallow.finalMean ? "lower than" : "higher than"
+            supports.append("\(title): the deep stack ends \(relation) the shallow one "
                 + "(\(formatNumber(deep.finalMean)) against \(formatNumber(shallow.finalMean)))")
         }
         let smoothing = smoothing.description
