@@ -121,7 +121,16 @@ public struct CheckpointEvaluation: Sendable {
                                      timeout: 24 * 3600) { world in
             try self.evaluate(tasks, world: world, log: log)
         }
-        return results[0]
+        // The cues read only the files: once per process, not per rank.
+        var metrics = results[0]
+        for case let .race(files, _) in tasks {
+            for questions in files {
+                let cues = RACESurfaceCues(questions)
+                metrics["race.\(questions.name).longest_option_accuracy"] = cues.longestOptionAccuracy
+                metrics["race.\(questions.name).passage_overlap_accuracy"] = cues.passageOverlapAccuracy
+            }
+        }
+        return metrics
     }
 
     /// On one rank: loads the weights once per model kind and runs the tasks.
@@ -182,11 +191,6 @@ public struct CheckpointEvaluation: Sendable {
                     metrics["race.\(f.name).accuracy_ci95_high"] = interval.upperBound
                 }
                 metrics["race.accuracy"] = r.accuracy
-                for questions in files {
-                    let cues = RACESurfaceCues(questions)
-                    metrics["race.\(questions.name).longest_option_accuracy"] = cues.longestOptionAccuracy
-                    metrics["race.\(questions.name).passage_overlap_accuracy"] = cues.passageOverlapAccuracy
-                }
             }
         }
         return metrics

@@ -52,7 +52,7 @@ public struct OneFOneBSchedule: Sendable, Equatable {
 /// schedule allocates none.
 public final class PipelineReceiveBuffers<T: TensorScalar> {
     private var activations: [Reusable<T>] = []
-    private var gradient = Reusable<T>()
+    private var gradientSlot = Reusable<T>()
 
     public init() {}
 
@@ -62,7 +62,7 @@ public final class PipelineReceiveBuffers<T: TensorScalar> {
         return activations.indices.map { activations[$0](shape) }
     }
 
-    func gradient(shape: [Int]) -> Tensor<T> { gradient(shape) }
+    func gradient(shape: [Int]) -> Tensor<T> { gradientSlot(shape) }
 }
 
 /// What one stage measured over a pipelined step.

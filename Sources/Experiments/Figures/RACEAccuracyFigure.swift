@@ -14,6 +14,7 @@ enum RACEAccuracyFigure {
         let paper: Double?
         /// What the longest option and the most passage overlap get right (`RACESurfaceCues`), where recorded.
         let cues: (longest: Double, overlap: Double)?
+        var bestCue: Double? { cues.map { Swift.max($0.longest, $0.overlap) } }
         var interval: (low: Double, high: Double)? {
             questions.map { n in
                 let range = RACEAccuracy.FileAccuracy.wilsonInterval95(accuracy: accuracy, questions: Int(n))
@@ -52,8 +53,7 @@ enum RACEAccuracyFigure {
             marks.append(.point(series: "ours", x: Double(i) + 0.5, y: e.accuracy, low: interval?.low, high: interval?.high,
                                 color: ours, hollow: false))
             marks.append(.label(x: Double(i) + 0.5, y: e.accuracy, text: Axis.label(e.accuracy, step: 0.001, format: .percent), color: ours))
-            if let cues = e.cues {
-                let best = Swift.max(cues.longest, cues.overlap)
+            if let best = e.bestCue {
                 marks.append(.point(series: "surface cue", x: Double(i) + 0.5, y: best, low: nil, high: nil, color: cueColor, hollow: true))
                 marks.append(.label(x: Double(i) + 0.5, y: best, text: "cue " + Axis.label(best, step: 0.001, format: .percent), color: cueColor))
             }
@@ -74,7 +74,7 @@ enum RACEAccuracyFigure {
             guard let (low, high) = e.interval else { return "\(e.name) \(accuracy) (question count not recorded, no interval)" }
             let relation = high < chance ? "below chance" : low > chance ? "above chance" : "chance inside the interval"
             let cues = e.cues.map { cues in
-                let best = Swift.max(cues.longest, cues.overlap)
+                let best = e.bestCue!
                 let beside = low > best ? "above" : high < best ? "below" : "not apart from"
                 return " (\(beside) the surface cues: longest option \(Axis.label(cues.longest, step: 0.001, format: .percent)), "
                     + "most passage overlap \(Axis.label(cues.overlap, step: 0.001, format: .percent)))"
