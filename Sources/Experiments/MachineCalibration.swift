@@ -4,7 +4,7 @@ import PerformanceModel
 import TensorCore
 
 /// `megatron calibrate`: measures this machine for the performance model, each rank a thread with
-/// one core (one BLAS thread), as the `scaling` runs use it. GEMM FLOP/s over a grid of shapes,
+/// one core (one thread), as the `scaling` runs use it. GEMM FLOP/s over a grid of shapes,
 /// alone and with every core multiplying at once; an elementwise kernel's bytes per second; the
 /// in-process all-reduce's α (one float's latency, per ring step) and β (bus bandwidth at 8 MiB).
 /// Each timing is the best of five loops of at least 20 ms.
@@ -19,9 +19,6 @@ public struct MachineCalibration: Sendable {
     public func measure(name: String) throws -> MachineModel {
         let machine = MachineDescription.current()
         let cores = machine.cores
-        let previous = BLASThreads.current
-        BLASThreads.set(1)
-        defer { BLASThreads.set(previous) }
         let levels = cores > 1 ? [1, cores] : [1]
         let tables = try levels.map { try gemmTable(concurrent: $0) }
         let memory = elementwiseBytesPerSecond()
@@ -39,7 +36,7 @@ public struct MachineCalibration: Sendable {
                 + "Ranks are threads of one process with one core each; the in-process engine's collectives are memory traffic. "
                 + "Measured on a shared machine: other processes' load moves these figures by several percent.",
             ranksPerNode: cores,
-            gemm: .init(tables: tables, source: "sgemm through GEMM.matmul (no transposes), 1 BLAS thread per rank, "
+            gemm: .init(tables: tables, source: "sgemm through GEMM.matmul (no transposes), 1 thread per rank, "
                         + "each rank alone and all \(cores) at once; \(measured)"),
             memory: .init(value: memory, source: "GeLU (tanh), LayerNorm, ResidualAdd on 1024×2048 floats and a causal Softmax "
                           + "on 64 × 128×128 scores, 1 thread, charged the bytes the trace charges them; \(measured)"),

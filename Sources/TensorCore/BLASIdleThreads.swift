@@ -6,6 +6,8 @@ import Glibc
 /// after each product before they sleep. Beside other work every yield can hand a time slice to
 /// another process, and on 2 cores the spinning took a core from the kernels that follow
 /// (results/bench/README.md). With `OPENBLAS_THREAD_TIMEOUT=4` they sleep after 2^4 cycles.
+/// Our products no longer wake the pool (`BLASThreads` holds OpenBLAS at one thread); only
+/// `bench gemm`'s OpenBLAS reference does.
 ///
 /// OpenBLAS reads that variable when it loads, before `main`, and starts its pool then, so the
 /// program sets it, has OpenBLAS read its environment again and restarts the pool. A value the
@@ -51,13 +53,13 @@ public enum BLASIdleThreads {
         let n = 512
         let a = Tensor<Float>(shape: [n, n], values: [Float](repeating: 1, count: n * n))
         let c = Tensor<Float>(zeros: [n, n])
-        let previous = BLASThreads.current
-        BLASThreads.set(ComputeThreads.available)
-        defer { BLASThreads.set(previous) }
-        GEMM.matmul(a, a, into: c)
-        let before = processCPUSeconds()
-        usleep(UInt32(seconds * 1e6))
-        return processCPUSeconds() - before
+        return BLASThreads.measuringOwnThreads(ComputeThreads.available) {
+            Float.blasGEMM(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a.pointer, lda: n,
+                           b: a.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+            let before = processCPUSeconds()
+            usleep(UInt32(seconds * 1e6))
+            return processCPUSeconds() - before
+        }
     }
 
     static func processCPUSeconds() -> Double {

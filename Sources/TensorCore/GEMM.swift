@@ -42,39 +42,39 @@ public enum GEMM {
         }
     }
 
-    /// Threads a product may use: as many as OpenBLAS was given (one per rank when ranks share
-    /// the process, every core for a single rank, what `bench gemm` and `calibrate` ask for),
-    /// and no more than the calling thread's share of the cores.
+    /// Threads a product may use: the calling thread's share of the cores (a rank's share when
+    /// ranks share the machine, every core for a single rank).
     @inlinable
-    static var productThreads: Int { Swift.min(ComputeThreads.current, BLASThreads.current) }
+    static var productThreads: Int { ComputeThreads.current }
 
     /// One product on `threads` threads: a large one as `GEMMPieces` blocks that the threads
-    /// claim in order, each on one OpenBLAS thread; others as one BLAS call.
+    /// claim in order, on one thread too; others as one BLAS call. OpenBLAS runs every call on its
+    /// caller's thread (`BLASThreads.pin`), so the bits depend on the shape alone: not on the
+    /// thread count, the cores of the machine, or what another thread of the process is doing.
     @inlinable
     static func product<T: TensorScalar>(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         beta: T, c: UnsafeMutablePointer<T>, ldc: Int, threads: Int
     ) {
+        BLASThreads.pin()
         let pieces = GEMMPieces(m: m, n: n, k: k)
-        guard threads > 1 && pieces.count > 1 else {
+        guard pieces.count > 1 else {
             T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        BLASThreads.oneEach {
-            claimInOrder(pieces.count, threads: threads) { p in
-                let r = pieces.range(p)
-                if pieces.alongRows {
-                    // Rows of op(a): a's rows, or its columns when it is stored transposed.
-                    T.blasGEMM(transA: transA, transB: transB, m: r.count, n: n, k: k, alpha: alpha,
-                               a: a + (transA ? r.lowerBound : r.lowerBound * lda), lda: lda,
-                               b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * ldc, ldc: ldc)
-                } else {
-                    T.blasGEMM(transA: transA, transB: transB, m: m, n: r.count, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b + (transB ? r.lowerBound * ldb : r.lowerBound), ldb: ldb,
-                               beta: beta, c: c + r.lowerBound, ldc: ldc)
-                }
+        claimInOrder(pieces.count, threads: threads) { p in
+            let r = pieces.range(p)
+            if pieces.alongRows {
+                // Rows of op(a): a's rows, or its columns when it is stored transposed.
+                T.blasGEMM(transA: transA, transB: transB, m: r.count, n: n, k: k, alpha: alpha,
+                           a: a + (transA ? r.lowerBound : r.lowerBound * lda), lda: lda,
+                           b: b, ldb: ldb, beta: beta, c: c + r.lowerBound * ldc, ldc: ldc)
+            } else {
+                T.blasGEMM(transA: transA, transB: transB, m: m, n: r.count, k: k, alpha: alpha,
+                           a: a, lda: lda, b: b + (transB ? r.lowerBound * ldb : r.lowerBound), ldb: ldb,
+                           beta: beta, c: c + r.lowerBound, ldc: ldc)
             }
         }
     }
@@ -90,6 +90,7 @@ public enum GEMM {
         beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int, strideC: Int
     ) {
         for _ in 0..<batch { GEMMCounter.count(m: m, n: n, k: k) }
+        BLASThreads.pin()
         StepProfiler.measure(.gemm) {
             for i in 0..<batch {
                 T.blasGEMM(transA: transA, transB: transB, m: m, n: n, k: k,
@@ -101,23 +102,28 @@ public enum GEMM {
     }
 }
 
-/// OpenBLAS's own thread pool. Its size is process-wide: the in-process engine sets it to one
-/// thread per rank before ranks start, so that rank threads × BLAS threads = cores.
+/// OpenBLAS's own thread pool, held at one thread: its threaded products differ in bits from its
+/// one-thread products (its kernels' rounding depends on the blocks it hands each thread), and
+/// its thread count is one number for the whole process, which a test, a rank or a bench running
+/// beside could change under a product. Products are spread over threads by `GEMM` instead.
 public enum BLASThreads {
-    public static func set(_ n: Int) {
-        openblas_set_num_threads(Int32(n))
-    }
+    /// Sets OpenBLAS to one thread, once per process, before the first product.
+    @usableFromInline static let pinnedToOne: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    @inlinable
+    public static func pin() { _ = pinnedToOne }
 
     public static var current: Int { Int(openblas_get_num_threads()) }
 
-    /// Runs `body` with OpenBLAS on one thread, so that `body` can issue independent small
-    /// products from several threads of its own (`parallelChunks`), each running in its caller;
-    /// OpenBLAS's pool splitting a 256×256×64 product costs more than it gains.
-    public static func oneEach<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = current
-        guard previous > 1 else { return try body() }
-        set(1)
-        defer { set(previous) }
+    /// Runs `body` with OpenBLAS's own pool at `n` threads, for `bench gemm`'s reference calls
+    /// and nothing else: every other product in the process must wait until it returns.
+    public static func measuringOwnThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        pin()
+        openblas_set_num_threads(Int32(n))
+        defer { openblas_set_num_threads(1) }
         return try body()
     }
 

@@ -66,7 +66,7 @@ public final class ParallelAttention<T: TensorScalar> {
 
     // qkv: [b·s, 3·h/t] → softmax(q·kᵀ·scale)·v: [b·s, h/t]
     // Each (sequence, local head) pair is independent: the pairs are split across the rank's
-    // threads, each multiplying on one OpenBLAS thread, and one pair's scores stay in cache from
+    // threads, each multiplying on its own thread, and one pair's scores stay in cache from
     // q·kᵀ through the softmax to probs·v.
     private func core(_ qkv: Tensor<T>, context: StepContext) -> Tensor<T> {
         let (b, s, d, nl, hl) = (context.batch, context.sequence, config.headDimension, localHeads, localHidden)
@@ -80,27 +80,25 @@ public final class ParallelAttention<T: TensorScalar> {
             SoftmaxMask(causalQueries: config.causal ? s : nil,
                         keyPadding: context.keyPadding.map { Array($0[(i * s)..<((i + 1) * s)]) }, rowsPerBatch: s)
         }
-        BLASThreads.oneEach {
-            parallelChunks(b * nl, grain: 1) { pairs in
-                for pair in pairs {
-                    let (i, head) = pair.quotientAndRemainder(dividingBy: nl)
-                    let q = qkv.pointer + i * s * 3 * hl + head * d, k = q + hl, v = q + 2 * hl
-                    let S = view(raw, pair, s), P = view(probs, pair, s), used = view(dropped, pair, s)
-                    for (rows, keys) in queryBlocks {
-                        GEMM.block(transB: true, m: rows.count, n: keys, k: d,
-                                   a: q + rows.lowerBound * 3 * hl, lda: 3 * hl, b: k, ldb: 3 * hl,
-                                   c: S.pointer + rows.lowerBound * s, ldc: s)
-                    }
-                    Softmax.forward(probs: P, scores: S, scale: scale, mask: masks[i])
-                    if usesDropout(context) {
-                        Dropout.forward(out: used, x: P, probability: config.attentionDropout,
-                                        rng: context.dropoutRNG(site), offset: maskOffset(i, context) + head * s * s)
-                    }
-                    for (rows, keys) in queryBlocks {
-                        GEMM.block(m: rows.count, n: d, k: keys,
-                                   a: used.pointer + rows.lowerBound * s, lda: s, b: v, ldb: 3 * hl,
-                                   c: out.pointer + (i * s + rows.lowerBound) * hl + head * d, ldc: hl)
-                    }
+        parallelChunks(b * nl, grain: 1) { pairs in
+            for pair in pairs {
+                let (i, head) = pair.quotientAndRemainder(dividingBy: nl)
+                let q = qkv.pointer + i * s * 3 * hl + head * d, k = q + hl, v = q + 2 * hl
+                let S = view(raw, pair, s), P = view(probs, pair, s), used = view(dropped, pair, s)
+                for (rows, keys) in queryBlocks {
+                    GEMM.block(transB: true, m: rows.count, n: keys, k: d,
+                               a: q + rows.lowerBound * 3 * hl, lda: 3 * hl, b: k, ldb: 3 * hl,
+                               c: S.pointer + rows.lowerBound * s, ldc: s)
+                }
+                Softmax.forward(probs: P, scores: S, scale: scale, mask: masks[i])
+                if usesDropout(context) {
+                    Dropout.forward(out: used, x: P, probability: config.attentionDropout,
+                                    rng: context.dropoutRNG(site), offset: maskOffset(i, context) + head * s * s)
+                }
+                for (rows, keys) in queryBlocks {
+                    GEMM.block(m: rows.count, n: d, k: keys,
+                               a: used.pointer + rows.lowerBound * s, lda: s, b: v, ldb: 3 * hl,
+                               c: out.pointer + (i * s + rows.lowerBound) * hl + head * d, ldc: hl)
                 }
             }
         }
@@ -124,42 +122,40 @@ public final class ParallelAttention<T: TensorScalar> {
         let dProbs = workspace.scores([b, nl, s, s])
         let dqkv = workspace.qkvGradient([b * s, 3 * hl])
         let (queryBlocks, keyBlocks, scale) = (self.queryBlocks(s), self.keyBlocks(s), self.scale)
-        BLASThreads.oneEach {
-            parallelChunks(b * nl, grain: 1) { pairs in
-                for pair in pairs {
-                    let (i, head) = pair.quotientAndRemainder(dividingBy: nl)
-                    let q = qkv.pointer + i * s * 3 * hl + head * d, k = q + hl, v = q + 2 * hl
-                    let dq = dqkv.pointer + i * s * 3 * hl + head * d, dk = dq + hl, dv = dq + 2 * hl
-                    let dO = dOut.pointer + i * s * hl + head * d
-                    let dP = view(dProbs, pair, s), P = view(probs, pair, s), used = view(dropped, pair, s)
-                    // dP = dO·Vᵀ where the probabilities are not masked, dV = Pᵀ·dO over the queries that see each key.
-                    for (rows, keys) in queryBlocks {
-                        GEMM.block(transB: true, m: rows.count, n: keys, k: d,
-                                   a: dO + rows.lowerBound * hl, lda: hl, b: v, ldb: 3 * hl,
-                                   c: dP.pointer + rows.lowerBound * s, ldc: s)
-                    }
-                    for (columns, first) in keyBlocks {
-                        GEMM.block(transA: true, m: columns.count, n: d, k: s - first,
-                                   a: used.pointer + first * s + columns.lowerBound, lda: s,
-                                   b: dO + first * hl, ldb: hl, c: dv + columns.lowerBound * 3 * hl, ldc: 3 * hl)
-                    }
-                    if usesDropout(context) {
-                        Dropout.backward(dx: dP, dOut: dP, probability: config.attentionDropout,
-                                         rng: context.dropoutRNG(site), offset: maskOffset(i, context) + head * s * s)
-                    }
-                    Softmax.backward(dScores: dP, dProbs: dP, probs: P, scale: scale,
-                                     causalQueries: config.causal ? s : nil)
-                    // dQ = dS·K and dK = dSᵀ·Q (the softmax scale is inside dS), over the same blocks.
-                    for (rows, keys) in queryBlocks {
-                        GEMM.block(m: rows.count, n: d, k: keys,
-                                   a: dP.pointer + rows.lowerBound * s, lda: s, b: k, ldb: 3 * hl,
-                                   c: dq + rows.lowerBound * 3 * hl, ldc: 3 * hl)
-                    }
-                    for (columns, first) in keyBlocks {
-                        GEMM.block(transA: true, m: columns.count, n: d, k: s - first,
-                                   a: dP.pointer + first * s + columns.lowerBound, lda: s,
-                                   b: q + first * 3 * hl, ldb: 3 * hl, c: dk + columns.lowerBound * 3 * hl, ldc: 3 * hl)
-                    }
+        parallelChunks(b * nl, grain: 1) { pairs in
+            for pair in pairs {
+                let (i, head) = pair.quotientAndRemainder(dividingBy: nl)
+                let q = qkv.pointer + i * s * 3 * hl + head * d, k = q + hl, v = q + 2 * hl
+                let dq = dqkv.pointer + i * s * 3 * hl + head * d, dk = dq + hl, dv = dq + 2 * hl
+                let dO = dOut.pointer + i * s * hl + head * d
+                let dP = view(dProbs, pair, s), P = view(probs, pair, s), used = view(dropped, pair, s)
+                // dP = dO·Vᵀ where the probabilities are not masked, dV = Pᵀ·dO over the queries that see each key.
+                for (rows, keys) in queryBlocks {
+                    GEMM.block(transB: true, m: rows.count, n: keys, k: d,
+                               a: dO + rows.lowerBound * hl, lda: hl, b: v, ldb: 3 * hl,
+                               c: dP.pointer + rows.lowerBound * s, ldc: s)
+                }
+                for (columns, first) in keyBlocks {
+                    GEMM.block(transA: true, m: columns.count, n: d, k: s - first,
+                               a: used.pointer + first * s + columns.lowerBound, lda: s,
+                               b: dO + first * hl, ldb: hl, c: dv + columns.lowerBound * 3 * hl, ldc: 3 * hl)
+                }
+                if usesDropout(context) {
+                    Dropout.backward(dx: dP, dOut: dP, probability: config.attentionDropout,
+                                     rng: context.dropoutRNG(site), offset: maskOffset(i, context) + head * s * s)
+                }
+                Softmax.backward(dScores: dP, dProbs: dP, probs: P, scale: scale,
+                                 causalQueries: config.causal ? s : nil)
+                // dQ = dS·K and dK = dSᵀ·Q (the softmax scale is inside dS), over the same blocks.
+                for (rows, keys) in queryBlocks {
+                    GEMM.block(m: rows.count, n: d, k: keys,
+                               a: dP.pointer + rows.lowerBound * s, lda: s, b: k, ldb: 3 * hl,
+                               c: dq + rows.lowerBound * 3 * hl, ldc: 3 * hl)
+                }
+                for (columns, first) in keyBlocks {
+                    GEMM.block(transA: true, m: columns.count, n: d, k: s - first,
+                               a: dP.pointer + first * s + columns.lowerBound, lda: s,
+                               b: q + first * 3 * hl, ldb: 3 * hl, c: dk + columns.lowerBound * 3 * hl, ldc: 3 * hl)
                 }
             }
         }

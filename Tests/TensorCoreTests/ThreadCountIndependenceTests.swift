@@ -37,7 +37,7 @@ import Testing
     }
 
     /// Products large enough to be cut into blocks (`GEMMPieces`): by rows when c is taller, by
-    /// columns when wider, for every layout of the operands.
+    /// columns when wider, for every layout of the operands; one thread runs the same blocks.
     @Test(arguments: [(600, 300, 100), (100, 700, 200)], [(false, false), (false, true), (true, false), (true, true)])
     func splitProductBitsIndependentOfThreads(shape: (Int, Int, Int), layout: (Bool, Bool)) {
         let (m, n, k) = shape, (transA, transB) = layout
@@ -46,7 +46,7 @@ import Testing
         let b: Tensor<Double> = filled(transB ? [n, k] : [k, n], seed: 7)
         let c0: Tensor<Double> = filled([m, n], seed: 8)
         let expected = naiveProduct(a, b, transA: transA, transB: transB)
-        let results = [2, 3, 7].map { threads in
+        let results = [1, 2, 3, 7].map { threads in
             let c = c0.converted(to: Float.self), af = a.converted(to: Float.self), bf = b.converted(to: Float.self)
             GEMM.product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2,
                          a: af.pointer, lda: af.lastDimension, b: bf.pointer, ldb: bf.lastDimension,
@@ -58,5 +58,19 @@ import Testing
             let want = c0.pointer[i] + 2 * expected[i]
             #expect(abs(Double(results[0].pointer[i]) - want) <= 1e-4 * max(1, abs(want)))
         }
+    }
+
+    /// OpenBLAS stays at one thread, whatever it started with: its threaded products round
+    /// differently from its one-thread products, and its count is shared by the whole process.
+    @Test func productsLeaveOpenBLASOnOneThread() {
+        let a: Tensor<Float> = filled([300, 200], seed: 9), b: Tensor<Float> = filled([200, 100], seed: 10)
+        let c = Tensor<Float>(zeros: [300, 100])
+        #expect(GEMMPieces(m: 300, n: 100, k: 200).count == 1)
+        let results = [1, 2, 4].map { threads in
+            withComputeThreads(threads) { GEMM.matmul(a, b, into: c) }
+            return bits(c)
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
+        #expect(BLASThreads.current == 1)
     }
 }

@@ -5,8 +5,8 @@ import Glibc
 
 /// Runs a world of ranks as threads of this process, each with its own communicator.
 ///
-/// Each rank thread gets its share of the cores for the kernels (`ComputeThreads`), and while
-/// more than one rank runs, OpenBLAS is held to one thread, so ranks × threads = cores.
+/// Each rank thread gets its share of the cores for the kernels and products (`ComputeThreads`),
+/// so ranks × threads = cores.
 /// A rank whose work throws poisons the world: its peers' collectives throw
 /// `CollectiveError.peerFailed` at once instead of waiting for it.
 public enum InProcessWorld {
@@ -35,9 +35,6 @@ public enum InProcessWorld {
         }
         let slots = OutcomeSlots(outcomes)
         let threadsPerRank = Swift.max(1, ComputeThreads.available / worldSize)
-        let blasThreads = BLASThreads.current
-        if worldSize > 1 { BLASThreads.set(1) }
-        defer { if worldSize > 1 { BLASThreads.set(blasThreads) } }
 
         let threads = (0..<worldSize).map { rank in
             startThread {

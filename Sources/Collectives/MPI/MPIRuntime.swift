@@ -48,13 +48,11 @@ public enum MPIRuntime {
 
     /// A communicator over all processes of the MPI job (a duplicate of `MPI_COMM_WORLD`, so its
     /// traffic never mixes with another library's). Sets this process's threads as the in-process
-    /// engine sets a rank thread's: its share of the machine's cores for the kernels, and OpenBLAS
-    /// on one thread when the machine hosts several ranks, so both engines compute the same bits.
+    /// engine sets a rank thread's: its share of the machine's cores for the kernels and products.
     public static func world(timeout: Double = InProcessWorld.defaultTimeout) throws -> MPICommunicator {
         try initialize()
         let local = try processesOnThisMachine()
         ComputeThreads.set(Swift.max(1, ComputeThreads.available / local))
-        if local > 1 { BLASThreads.set(1) }
         var duplicate = cmpi_comm_null()
         try check(MPI_Comm_dup(cmpi_comm_world(), &duplicate), "MPI_Comm_dup")
         var size: Int32 = 0

@@ -24,7 +24,7 @@ public struct GEMMPeak: Sendable {
     /// How `medianGFLOPs` measures, in words, for records.
     public var method: String {
         "sgemm median over Y = X·W, dX, dW at m \(rows.map(String.init).joined(separator: "/")), "
-            + "k and n \(features.map(String.init).joined(separator: "/")), \(BLASThreads.current) OpenBLAS thread(s)"
+            + "k and n \(features.map(String.init).joined(separator: "/")), \(ComputeThreads.current) thread(s)"
     }
 
     /// Every (pass, m, k, n) the peak is the median over.
@@ -36,7 +36,7 @@ public struct GEMMPeak: Sendable {
         }
     }
 
-    /// The median GFLOP/s over `shapes` at the calling thread's current BLAS thread count.
+    /// The median GFLOP/s over `shapes` on the calling thread's share of the cores (`ComputeThreads`).
     public func medianGFLOPs() -> Double {
         medianOf(shapes.map { shape in
             let operands = GEMMOperands(m: shape.m, k: shape.k, n: shape.n)

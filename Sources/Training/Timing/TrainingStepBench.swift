@@ -59,9 +59,6 @@ public struct TrainingStepBench: Sendable {
     public func run() throws -> TrainingStepOutcome {
         let (sizes, warmup, steps, recompute) = (self.sizes, self.warmup, self.steps, self.recomputeActivations)
         let sequenceParallel = self.sequenceParallel
-        let blasThreads = BLASThreads.current
-        if sizes.ranks == 1 { BLASThreads.set(sizes.threads) }
-        defer { BLASThreads.set(blasThreads) }
         let results = try InProcessWorld.run(worldSize: sizes.ranks, timeout: 3600) { world in
             ComputeThreads.set(sizes.threads)
             let grid = try ProcessGrid(world: world, tensorParallel: sizes.tp, dataParallel: sizes.dp)

@@ -16,7 +16,7 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Feature sizes used for K and N (GPT: h and 4h).")
     var features: [Int] = [768, 3072]
 
-    @Option(help: "BLAS thread counts to measure.")
+    @Option(help: "Thread counts to measure (ours: the product's blocks on that many threads; C: OpenBLAS's own pool at that size).")
     var threads: [Int] = [1, 2]
 
     @Option(help: "Timed repetitions per shape (the median is reported).")
@@ -41,10 +41,10 @@ struct BenchGEMM: ParsableCommand {
         var best: (gflops: Double, threads: Int) = (0, 0)
         var ratios: [Double] = []
         for t in threads {
-            BLASThreads.set(t)
+            ComputeThreads.set(t)
             var rates: [Double] = []
             for (pass, m, k, n) in peak.shapes {
-                let (swift, c) = measure(pass: pass, m: m, k: k, n: n)
+                let (swift, c) = measure(pass: pass, m: m, k: k, n: n, threads: t)
                 rates.append(swift)
                 ratios.append(swift / c)
                 print("\(padded(pass.rawValue, 7))  \(padded("\(t)", 7))  \(padded("\(m)", 5))  \(padded("\(k)", 5))  \(padded("\(n)", 5))  \(padded(formatted(swift), 14))  \(padded(formatted(c), 10))  \(padded(formatted(swift / c, 3), 8))")
@@ -58,21 +58,22 @@ struct BenchGEMM: ParsableCommand {
     }
 
     /// GFLOP/s of one pass of a linear layer Y[m,n] = X[m,k]·W[k,n], through Swift and from C.
-    func measure(pass: GEMMPass, m: Int, k: Int, n: Int) -> (swift: Double, c: Double) {
+    func measure(pass: GEMMPass, m: Int, k: Int, n: Int, threads: Int) -> (swift: Double, c: Double) {
         let operands = GEMMOperands(m: m, k: k, n: n)
         let (x, w, y) = (operands.x, operands.w, operands.y)
         let swiftSeconds = operands.seconds(pass, repeats: repeats)
-        let cSeconds: Double
-        switch pass {
-        case .forward:
-            cSeconds = cgemm_reference_median_seconds(0, 0, Int32(m), Int32(n), Int32(k),
-                                                      x.pointer, w.pointer, y.pointer, Int32(repeats))
-        case .dX:
-            cSeconds = cgemm_reference_median_seconds(0, 1, Int32(m), Int32(k), Int32(n),
-                                                      y.pointer, w.pointer, x.pointer, Int32(repeats))
-        case .dW:
-            cSeconds = cgemm_reference_median_seconds(1, 0, Int32(k), Int32(n), Int32(m),
-                                                      x.pointer, y.pointer, w.pointer, Int32(repeats))
+        let cSeconds = BLASThreads.measuringOwnThreads(threads) { () -> Double in
+            switch pass {
+            case .forward:
+                cgemm_reference_median_seconds(0, 0, Int32(m), Int32(n), Int32(k),
+                                               x.pointer, w.pointer, y.pointer, Int32(repeats))
+            case .dX:
+                cgemm_reference_median_seconds(0, 1, Int32(m), Int32(k), Int32(n),
+                                               y.pointer, w.pointer, x.pointer, Int32(repeats))
+            case .dW:
+                cgemm_reference_median_seconds(1, 0, Int32(k), Int32(n), Int32(m),
+                                               x.pointer, y.pointer, w.pointer, Int32(repeats))
+            }
         }
         return (operands.gflops(swiftSeconds), operands.gflops(cSeconds))
     }

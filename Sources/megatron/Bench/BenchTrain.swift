@@ -31,7 +31,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Tokenizer vocabulary (padded up to a multiple of 128, or of 128·tp if tp does not divide that).")
     var vocab: Int?
     @Option(help: "Sequences per step, over all data-parallel ranks.") var batch: Int?
-    @Option(help: "Threads per rank for the kernels and, with one rank, for OpenBLAS.") var threads: Int?
+    @Option(help: "Threads per rank for the kernels and the products.") var threads: Int?
     @Option(help: "Tensor-parallel ranks (in-process threads).") var tp: Int?
     @Option(help: "Data-parallel ranks (in-process threads).") var dp: Int?
 
@@ -95,7 +95,7 @@ struct BenchTrain: ParsableCommand {
             + (recomputeActivations ? ", activations recomputed per layer" : "")
             + (sequenceParallel ? ", sequence parallel" : ""))
         print("ranks: tp \(sizes.tp) × dp \(sizes.dp) in-process threads, \(sizes.threads) kernel thread(s) per rank, "
-            + "\(ranks > 1 ? 1 : sizes.threads) OpenBLAS thread(s) per rank; OpenBLAS \(BLASThreads.configuration)")
+            + "each product on one OpenBLAS thread per block; OpenBLAS \(BLASThreads.configuration)")
         if let warning = BLASKernelCheck.warning { print(warning) }
         print("OPENBLAS_THREAD_TIMEOUT read as \(BLASIdleThreads.timeoutExponent.map(String.init) ?? "unknown") "
             + "(megatron sets 4 unless the caller sets it: OpenBLAS's idle threads then sleep instead of spinning on "
@@ -109,12 +109,11 @@ struct BenchTrain: ParsableCommand {
                                             sequenceParallel: sequenceParallel).run()
         let peakResident = Self.peakResidentBytes()
 
-        // The same callers and BLAS threads as the ranks, after training so its buffers do not
-        // count in the memory peak.
+        // The same callers and threads as the ranks, after training so its buffers do not count
+        // in the memory peak.
         let gemm = GEMMPeak(repeats: gemmRepeats)
-        let blasThreads = ranks > 1 ? 1 : sizes.threads
         let rates = try InProcessWorld.run(worldSize: ranks, timeout: 3600) { _ in
-            if ranks == 1 { BLASThreads.set(blasThreads) }
+            ComputeThreads.set(sizes.threads)
             return gemm.medianGFLOPs()
         }
         let gemmPeak = rates.reduce(0, +)
@@ -127,7 +126,7 @@ struct BenchTrain: ParsableCommand {
         print("tokens/s: \(formatted(tokensPerSecond))")
         print("model TFLOP/s: \(formatted(modelGFLOPs / 1e3, 4)) (\(formatted(modelGFLOPs)) GFLOP/s)")
         print("GEMM peak: \(formatted(gemmPeak)) GFLOP/s (bench gemm's median over its shapes, \(ranks) concurrent "
-            + "caller(s) × \(blasThreads) BLAS thread(s), summed)")
+            + "caller(s) × \(sizes.threads) thread(s), summed)")
         print("fraction of GEMM peak: \(formatted(100 * modelGFLOPs / gemmPeak)) %")
 
         print("")
