@@ -28,6 +28,30 @@ diff -r "$scratch/results-first" "$scratch/results" || { echo "test: megatron ru
 grep -q '"gemmPeakGFLOPs"' "$scratch/results/smoke/run.json" && grep -q "train.percent_of_gemm_peak" "$scratch/results/README.md" \
     || { echo "test: the smoke record holds no GEMM peak, or the table no fraction of it"; exit 1; }
 echo "test: megatron run smoke again left results/ byte for byte"
+# Redesigned after it ran, the experiment stops at the kept run trained with the old config and
+# names it, instead of tabulating it under the new design.
+cp "$scratch/experiments/smoke.json" "$scratch/smoke-design.json"
+sed -i 's/"layers": 2,/"layers": 3,/' "$scratch/experiments/smoke.json"
+if (cd "$scratch" && "$megatron" run smoke > redesigned.log 2>&1); then
+    echo "test: megatron run smoke kept runs of another design"; exit 1
+fi
+grep -q "results/smoke/runs/gpt.json was trained with another config.*model.layers: 2 → 3" "$scratch/redesigned.log" \
+    || { tail -5 "$scratch/redesigned.log"; echo "test: the redesigned smoke did not name its stale run"; exit 1; }
+cp "$scratch/smoke-design.json" "$scratch/experiments/smoke.json"
+diff -r "$scratch/results-first" "$scratch/results" || { echo "test: the refused redesign changed results/"; exit 1; }
+echo "test: a redesigned experiment names its kept run of the old design"
+# The committed scaling and pretrained records run again: their kept runs kept, the runs this
+# machine cannot host (too few cores, no weights) skipped as before, results/ byte for byte.
+mkdir -p "$scratch/again/experiments" && cp -r results "$scratch/again/"
+cp experiments/scaling.json experiments/pretrained.json "$scratch/again/experiments/"
+for name in scaling pretrained; do
+    if [ "$name" = scaling ] && [ "$(nproc)" -ge 4 ]; then
+        echo "test: $(nproc) cores host scaling's skipped runs; its record would change, not run again here"; continue
+    fi
+    (cd "$scratch/again" && "$megatron" run "$name" > "$name.log" 2>&1) || { tail -30 "$scratch/again/$name.log"; exit 1; }
+    diff -r results "$scratch/again/results" || { echo "test: megatron run $name, finished, changed results/"; exit 1; }
+done
+echo "test: megatron run scaling and pretrained, finished, left results/ byte for byte"
 # Re-evaluating a finished run repeats its evaluation from the final checkpoint: the same
 # metrics, the training's record untouched, the re-evaluation noted in the record and tables.
 cp "$scratch/results/smoke/run.json" "$scratch/first.json"

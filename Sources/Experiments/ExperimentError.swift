@@ -7,6 +7,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case unwritable(path: String, reason: String)
     case nothingToReevaluate(experiment: String, reason: String)
     case nothingToSelect(run: String, candidate: String, metric: String)
+    case keptRunOfAnotherDesign(path: String, checkpoints: String, differences: [String])
 
     public var description: String {
         switch self {
@@ -24,6 +25,9 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             "cannot re-evaluate \(experiment): \(reason)"
         case let .nothingToSelect(run, candidate, metric):
             "\(run) cannot choose: candidate \(candidate) recorded no \(metric); give the swept run an evaluate that measures it"
+        case let .keptRunOfAnotherDesign(path, checkpoints, differences):
+            "\(path) was trained with another config than the experiment now gives the run (\(differences.joined(separator: "; "))); "
+                + "delete it and \(checkpoints) to train the run again, or restore the experiment's config"
         }
     }
 }

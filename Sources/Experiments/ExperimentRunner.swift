@@ -33,6 +33,37 @@ public struct ExperimentRunner {
         FileManager.default.contents(atPath: keptPath(id)).flatMap { try? recordDecoder().decode(RunResult.self, from: $0) }
     }
 
+    /// A kept run stands for the config it was trained with only: an experiment redesigned since
+    /// would otherwise tabulate the old run under the new design, and resume its checkpoints.
+    func checkDesign(of done: RunResult, against config: TrainingConfig) throws {
+        let recorded = try? TrainingConfig.decode(Data(done.config.utf8))
+        guard recorded != config else { return }
+        throw ExperimentError.keptRunOfAnotherDesign(
+            path: keptPath(done.id), checkpoints: checkpointDirectory(config),
+            differences: Self.differences(recorded: done.config, wanted: try config.json()))
+    }
+
+    /// The keys whose values differ between two configs' JSON, as "key: recorded → wanted"
+    /// (the first eight, in key order).
+    static func differences(recorded: String, wanted: String) -> [String] {
+        func leaves(_ text: String) -> [String: String] {
+            var out: [String: String] = [:]
+            func walk(_ value: Any, _ path: String) {
+                if let object = value as? [String: Any] {
+                    for (key, child) in object { walk(child, path.isEmpty ? key : "\(path).\(key)") }
+                } else {
+                    out[path] = "\(value)"
+                }
+            }
+            if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { walk(object, "") }
+            return out
+        }
+        let (old, new) = (leaves(recorded), leaves(wanted))
+        if old.isEmpty { return ["the recorded config is not readable JSON"] }
+        let keys = Set(old.keys).union(new.keys).filter { old[$0] != new[$0] }.sorted()
+        return keys.prefix(8).map { "\($0): \(old[$0] ?? "absent") → \(new[$0] ?? "absent")" }
+    }
+
     /// ExperimentSpec.load gives every training run one (checkpoints/NAME/ID by default).
     func checkpointDirectory(_ config: TrainingConfig) -> String {
         config.training.checkpointDirectory!
@@ -48,7 +79,8 @@ public struct ExperimentRunner {
             try prepare(step.args)
         }
         let recordPath = "\(resultsDirectory)/run.json"
-        let earlier = FileManager.default.fileExists(atPath: recordPath) ? try? RunRecord.load(recordPath) : nil
+        let earlierBytes = FileManager.default.contents(atPath: recordPath)
+        let earlier = earlierBytes == nil ? nil : try? RunRecord.load(recordPath)
         var results: [RunResult] = []
         var record = earlier ?? RunRecord(experiment: spec.name, command: command, gitCommit: Self.gitCommit(), machine: .current(),
                                           date: "", wallSeconds: 0, runs: [], shrunk: spec.shrunk)
@@ -56,10 +88,17 @@ public struct ExperimentRunner {
         var sitting: MachineDescription?
         // Saved after every run, so a long experiment's finished runs are tabulated while the
         // rest still run (listed as pending).
+        var replaced = false
         func save() throws {
             let runs = Self.withScalingEfficiency(spec.compareCurves ? Self.comparingCurves(results) : results)
             let pending = spec.runs.dropFirst(results.count).map(\.id)
-            if let earlier, earlier.runs == runs, earlier.pending == pending, earlier.shrunk == spec.shrunk { return }
+            if let earlier, let earlierBytes, earlier.runs == runs, earlier.pending == pending, earlier.shrunk == spec.shrunk {
+                // Nothing new: the earlier record stands, byte for byte, also where a save before
+                // a run this machine then skipped had replaced it with a partial one.
+                if replaced { try writeAtomically(earlierBytes, to: recordPath) }
+                return
+            }
+            replaced = true
             record.runs = runs
             record.pending = pending
             record.shrunk = spec.shrunk
@@ -73,6 +112,7 @@ public struct ExperimentRunner {
         for run in spec.runs {
             let saved = keptPath(run.id)
             if let done = kept(run.id) {
+                if case .train(let config) = run.work { try checkDesign(of: done, against: config) }
                 let current = done.withCurrentHealth()
                 if current != done {
                     try writeJSON(current, to: saved)

@@ -1,6 +1,6 @@
 import Collectives
 import Datasets
-import Experiments
+@testable import Experiments
 import Foundation
 import TensorCore
 import Testing
@@ -117,5 +117,32 @@ import Training
         #expect(page.contains("| post-ln-16 | 1, 2 | 7.600 | 7.500 | 7.700 | 0 | 0 |"))
         #expect(page.contains("| pre-ln-16 | 1, 2 | 7.250 | 7.250 | 7.250 | 1 | 0 |"))
         #expect(page.contains("| pre-ln-16-seed2 | 1 | nan | 2 | 0 |"))
+    }
+}
+
+/// A kept run stands for the config it was trained with: once the experiment is redesigned, the
+/// runner names the stale file and what changed instead of tabulating the old run as the new one.
+@Suite struct KeptRunDesignTests {
+    @Test func aKeptRunOfAnotherDesignIsNamedWithWhatChanged() throws {
+        let spec = try ExperimentSpec.load("\(repositoryRoot)/experiments/smoke.json")
+        let runner = ExperimentRunner(spec: spec, command: "megatron run smoke", prepare: { _ in }, log: { _ in })
+        guard case .train(let config) = spec.runs[0].work else { Issue.record("smoke's first run trains"); return }
+        func kept(_ json: String) -> RunResult {
+            RunResult(id: spec.runs[0].id, config: json, metrics: [:], lossCurve: [], wallSeconds: 1)
+        }
+        try runner.checkDesign(of: kept(try config.json()), against: config)
+        // The same config written another way (compact, keys unsorted) is the same design.
+        let compact = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        try runner.checkDesign(of: kept(compact), against: config)
+        var redesigned = config
+        redesigned.training.learningRate *= 2
+        redesigned.model.layers += 1
+        #expect(throws: ExperimentError.keptRunOfAnotherDesign(
+            path: "results/smoke/runs/\(spec.runs[0].id).json", checkpoints: config.training.checkpointDirectory!,
+            differences: ["model.layers: \(config.model.layers) → \(config.model.layers + 1)",
+                          "training.lr: \(config.training.learningRate) → \(config.training.learningRate * 2)"])) {
+            try runner.checkDesign(of: kept(try config.json()), against: redesigned)
+        }
+        #expect(throws: ExperimentError.self) { try runner.checkDesign(of: kept("not json"), against: config) }
     }
 }
