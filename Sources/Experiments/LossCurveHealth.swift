@@ -6,7 +6,10 @@ public struct LossCurveHealth: Sendable, Equatable {
     /// A loss was NaN or infinite, or the run ended above where it started: the last tenth's
     /// mean above the lowest mean of `smoothing` consecutive points in the first tenth (a run
     /// that blows up within its first tenth counts, its early spike does not hide it; one lucky
-    /// batch of a small-batch run does not make a falling curve look diverged).
+    /// batch of a small-batch run does not make a falling curve look diverged) by more than
+    /// `noiseMargin` standard errors of such a mean, taken from the last tenth's scatter: the
+    /// lowest of many noisy windows lies below a flat curve's level, and a curve that never
+    /// moved (a fine-tuning at ln 4) has stalled, not diverged.
     public var diverged: Bool
     /// The second half lowered the loss by less than `stallFraction` of the midpoint loss (last
     /// tenth's mean against the midpoint tenth's); false for a diverged run or a curve too short
@@ -16,6 +19,7 @@ public struct LossCurveHealth: Sendable, Equatable {
     public var secondHalfDrop: Double?
 
     public static let stallFraction = 0.01
+    public static let noiseMargin = 3.0
     public static let shortestAssessed = 10
 
     /// Points averaged for the first tenth's lowest loss: a hundredth of the curve (30 of a
@@ -33,7 +37,8 @@ public struct LossCurveHealth: Sendable, Equatable {
         func mean(_ range: Range<Int>) -> Double { losses[range].reduce(0, +) / Double(range.count) }
         let window = Swift.min(tenth, Self.smoothing(points: n))
         let first = (0...(tenth - window)).map { mean($0..<($0 + window)) }.min()!, last = mean((n - tenth)..<n)
-        diverged = losses.contains { !$0.isFinite } || last > first
+        let scatter = (losses[(n - tenth)..<n].reduce(0) { $0 + ($1 - last) * ($1 - last) } / Double(tenth)).squareRoot()
+        diverged = losses.contains { !$0.isFinite } || last - first > Self.noiseMargin * scatter / Double(window).squareRoot()
         guard !diverged, n >= Self.shortestAssessed else {
             (stalled, secondHalfDrop) = (false, nil)
             return

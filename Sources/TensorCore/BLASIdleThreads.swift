@@ -6,8 +6,8 @@ import Glibc
 /// after each product before they sleep. Beside other work every yield can hand a time slice to
 /// another process, and on 2 cores the spinning took a core from the kernels that follow
 /// (results/bench/README.md). With `OPENBLAS_THREAD_TIMEOUT=4` they sleep after 2^4 cycles.
-/// Our products no longer wake the pool (`BLASThreads` holds OpenBLAS at one thread); only
-/// `bench gemm`'s OpenBLAS reference does.
+/// Our products no longer wake the pool (`BLASThreads` holds OpenBLAS at one thread); only the
+/// benches that measure OpenBLAS's own threads do.
 ///
 /// OpenBLAS reads that variable when it loads, before `main`, and starts its pool then, so the
 /// program sets it, has OpenBLAS read its environment again and restarts the pool. A value the

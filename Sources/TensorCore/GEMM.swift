@@ -118,8 +118,9 @@ public enum BLASThreads {
 
     public static var current: Int { Int(openblas_get_num_threads()) }
 
-    /// Runs `body` with OpenBLAS's own pool at `n` threads, for `bench gemm`'s reference calls
-    /// and nothing else: every other product in the process must wait until it returns.
+    /// Runs `body` with OpenBLAS's own pool at `n` threads, for the benches that measure that pool
+    /// (`bench gemm`'s reference calls, `bench load`'s idle threads) and nothing else: no other
+    /// product of the process may run until it returns.
     public static func measuringOwnThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
         pin()
         openblas_set_num_threads(Int32(n))

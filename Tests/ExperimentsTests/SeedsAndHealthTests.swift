@@ -55,6 +55,17 @@ import Training
         #expect(LossCurveHealth(losses: lucky.reversed()).diverged)
     }
 
+    /// A fine-tuning whose loss never left ln 4 (180 steps of 8 questions, batch noise ±0.01) has
+    /// stalled; the same scatter around a loss that climbed to 2 has diverged.
+    @Test func aFlatNoisyCurveStallsAndARisingOneDiverges() {
+        // Steps of the golden angle scatter sin's values over [-1, 1] without a pattern in step order.
+        let noise = (0..<180).map { 0.01 * sin(Double($0) * 2.399963) }
+        let flat = LossCurveHealth(losses: noise.map { log(4) + $0 })
+        #expect(!flat.diverged && flat.stalled)
+        let rising = LossCurveHealth(losses: noise.enumerated().map { i, e in log(4) + 0.6 * Double(i) / 179 + e })
+        #expect(rising.diverged)
+    }
+
     /// A kept run whose flags an older definition wrote is read again from its stored curve; a
     /// run recorded without flags, or without a curve, is left as it is.
     @Test func aKeptRunsHealthIsReadAgainFromItsCurve() {
